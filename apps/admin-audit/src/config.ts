@@ -1,0 +1,9 @@
+import { z } from 'zod';
+import { commonEnv, databaseEnv, natsEnv } from '@strongbox/shared-config';
+
+/** Everything admin-audit reads from its environment; see `.env.example`. */
+export const adminAuditConfigSchema = z.object({
+  ...commonEnv.shape,
+  ...databaseEnv.shape,
+  ...natsEnv.shape,
+});

@@ -1,0 +1,8 @@
+import { startBotGateway } from '@strongbox/gateway-feature';
+import { runService } from '@strongbox/shared-runtime';
+import { botGatewayConfigSchema } from './config';
+
+await runService(
+  { service: 'bot-gateway', configSchema: botGatewayConfigSchema, secretKeys: ['DATABASE_URL', 'BOT_TOKEN', 'REDIS_URL'], start: startBotGateway },
+  process.env,
+);

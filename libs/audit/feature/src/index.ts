@@ -1,0 +1,1 @@
+export { startAdminAudit, type AdminAuditConfig } from './admin-audit.service';

@@ -1,0 +1,1 @@
+export { startChainWatcher, type ChainWatcherConfig } from './chain-watcher.service';

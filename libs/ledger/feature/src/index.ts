@@ -1,0 +1,1 @@
+export { startLedger, type LedgerConfig } from './ledger.service';

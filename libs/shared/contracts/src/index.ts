@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './errors';
+export * from './naming';
+export * from './define-event';
+export * from './events';

@@ -1,0 +1,90 @@
+/** Stable error codes of the db lib; a code is never reused for another meaning. */
+export const DbErrorCodes = {
+  /** A schema name that is not a plain lower-case identifier (it is spliced into SQL and channel names). */
+  invalidSchemaName: 'DB_ERR_INVALID_SCHEMA_NAME',
+  /** An option outside its allowed range (a non-positive size, a negative time). */
+  invalidOption: 'DB_ERR_INVALID_OPTION',
+  /** Another process held the migration lock of the schema for longer than `lockTimeoutMs`. */
+  migrationLockTimeout: 'DB_ERR_MIGRATION_LOCK_TIMEOUT',
+  /** The migrations could not be read or one of them failed; nothing of the failing one is applied. */
+  migrationFailed: 'DB_ERR_MIGRATION_FAILED',
+  /** A database call did not answer within its time limit. */
+  timeout: 'DB_ERR_TIMEOUT',
+  /** More outbox messages in one call than `ENQUEUE_MESSAGES_MAX`. */
+  tooManyMessages: 'DB_ERR_TOO_MANY_MESSAGES',
+  /** The injected publish function did not settle within the relay's `publishTimeoutMs`. */
+  publishTimeout: 'DB_ERR_PUBLISH_TIMEOUT',
+} as const;
+export type DbErrorCode = (typeof DbErrorCodes)[keyof typeof DbErrorCodes];
+
+/** A failure of the db lib, with a stable `code`; the underlying driver error is kept as `cause`. */
+export class DbError extends Error {
+  override readonly name = 'DbError';
+
+  constructor(
+    readonly code: DbErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classification at the edge: may the same operation succeed if it is simply tried again?
+// ---------------------------------------------------------------------------------------------
+
+/** How a caller should treat a database failure: retry it (transient) or give up (permanent). */
+export const DbFailureKinds = {
+  transient: 'transient',
+  permanent: 'permanent',
+} as const;
+export type DbFailureKind = (typeof DbFailureKinds)[keyof typeof DbFailureKinds];
+
+/**
+ * SQLSTATE classes and codes that mean "the same transaction may well succeed when run again":
+ * connection loss, server shutdown, too many connections, serialization failures and deadlocks,
+ * lock and statement timeouts, and a read-only standby (a failover in progress).
+ */
+const TRANSIENT_SQLSTATE_CLASSES = ['08', '53', '57P'] as const;
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '57014', '25006']);
+/** Node socket errors that mean the server could not be reached or the connection dropped. */
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
+
+/**
+ * Classifies an error thrown by this lib, postgres.js or drizzle (drizzle wraps the driver error
+ * in `cause`). Unknown errors are permanent: retrying what nobody understands only hides it.
+ *
+ * @example
+ * if (classifyDbError(error) === DbFailureKinds.transient) return { retryAfterMs: 1_000 };
+ */
+export function classifyDbError(error: unknown): DbFailureKind {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    if (current instanceof DbError) {
+      if (current.code === DbErrorCodes.timeout || current.code === DbErrorCodes.migrationLockTimeout) {
+        return DbFailureKinds.transient;
+      }
+      continue;
+    }
+    const code = (current as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (TRANSIENT_NODE_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return DbFailureKinds.transient;
+    if (/^[0-9A-Z]{5}$/.test(code) && TRANSIENT_SQLSTATE_CLASSES.some((prefix) => code.startsWith(prefix))) {
+      return DbFailureKinds.transient;
+    }
+  }
+  return DbFailureKinds.permanent;
+}

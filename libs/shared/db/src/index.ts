@@ -1,0 +1,16 @@
+export {
+  createDatabase,
+  type Database,
+  type DatabaseHandle,
+  type DatabaseOptions,
+  type DbExecutor,
+  type IsolationLevel,
+} from './database';
+export { classifyDbError, DbError, DbErrorCodes, DbFailureKinds, type DbErrorCode, type DbFailureKind } from './errors';
+export { dropSchema, migrate, MIGRATIONS_TABLE, type MigrateOptions } from './migrate';
+export { assertSchemaName, outboxChannel } from './schema-name';
+export { outboxTable, type OutboxRow } from './outbox.schema';
+export { inboxTable, type InboxRow } from './inbox.schema';
+export { enqueueEvents, ENQUEUE_MESSAGES_MAX, type OutboxMessage } from './outbox.writer';
+export { createOutboxRelay, type OutboxPublish, type OutboxRelay, type OutboxRelayOptions } from './outbox.relay';
+export { processOnce, purgeInbox, type ProcessOnceOptions, type ProcessOnceResult } from './inbox.process';

@@ -1,0 +1,30 @@
+import { connect, nanos } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+const nc = await connect({ servers: 'nats://127.0.0.1:4222', timeout: 2000 });
+const jsm = await jetstreamManager(nc); const js = jetstream(nc);
+const S='PROBE_Z';
+try { await jsm.streams.delete(S);} catch {}
+await jsm.streams.add({ name: S, subjects: ['probez.>'], storage: 'file', discard: 'new', max_msgs: 1, retention: 'workqueue' });
+await js.publish('probez.a', 'one');
+try { await js.publish('probez.b', 'two'); } catch (e) { let x=e; while (x) { console.log(' full chain', x.constructor.name, x.message, x.code, x.status); x = x.cause; } }
+await jsm.consumers.add(S, { durable_name: 'c1', ack_policy: 'explicit', deliver_policy: 'all', ack_wait: nanos(30000), filter_subject: 'probez.>', max_deliver: 5 });
+const c = await js.consumers.get(S, 'c1');
+const m = await c.next({expires: 3000});
+console.log('ackAck', await m.ackAck({timeout: 2000}));
+console.log('info', (await jsm.streams.info(S)).state.messages);
+await jsm.streams.delete(S);
+const kvm = new Kvm(nc);
+const kv = await kvm.create('probe_flags', { history: 10, storage: 'file', replicas: 1, maxValueSize: 1024, timeout: 2000 });
+const w = await kv.watch({ include: 'updates' });
+(async () => { for await (const e of w) console.log('watch', e.key, e.operation, e.string(), e.revision, e.isUpdate); })();
+console.log('put', await kv.put('maintenance', 'on'));
+console.log('get', (await kv.get('maintenance'))?.string(), (await kv.get('nope')));
+await kv.delete('maintenance');
+const g = await kv.get('maintenance'); console.log('after delete', g?.operation, g?.string());
+const keys = await kv.keys(); const ks=[]; for await (const k of keys) ks.push(k); console.log('keys', ks);
+await new Promise(r=>setTimeout(r,300));
+w.stop();
+console.log((await jsm.streams.info('KV_probe_flags')).config);
+await kv.destroy();
+await nc.close();

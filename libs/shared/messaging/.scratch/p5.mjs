@@ -1,0 +1,21 @@
+import { connect, nanos } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+const nc = await connect({ servers: 'nats://127.0.0.1:4222', timeout: 2000 });
+const jsm = await jetstreamManager(nc); const js = jetstream(nc);
+const S='PROBE_W';
+try { await jsm.streams.delete(S);} catch {}
+await jsm.streams.add({ name: S, subjects: ['probew.>'], storage: 'file' });
+await jsm.consumers.add(S, { durable_name: 'c1', ack_policy: 'explicit', deliver_policy: 'all', max_ack_pending: 100, ack_wait: nanos(8000), filter_subject: 'probew.>', max_deliver: 5 });
+const c = await js.consumers.get(S, 'c1');
+const f = await c.fetch({ max_messages: 10, expires: 10000 });
+const done = (async () => { let n=0; for await (const m of f) n++; return n; })();
+await new Promise(r=>setTimeout(r,300));
+await f.close();
+console.log('closed fetch, it yielded', await done);
+await js.publish('probew.a', 'one');
+const t0=Date.now();
+const m = await c.next({ expires: 12000 });
+console.log('next got', m?.seq, m?.info.deliveryCount, Date.now()-t0, 'ms');
+m?.ack();
+await jsm.streams.delete(S);
+await nc.close();

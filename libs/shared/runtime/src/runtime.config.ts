@@ -1,0 +1,12 @@
+/** The config keys the runtime itself reads; every service schema includes them (config lib fragments). */
+export interface RuntimeConfig {
+  readonly STRONGBOX_NAMESPACE: string;
+  readonly LOG_LEVEL: string;
+  readonly OPS_HOST: string;
+  readonly OPS_PORT: number;
+  readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  readonly SHUTDOWN_TIMEOUT_MS: number;
+  readonly NATS_URL: string;
+  readonly DATABASE_URL?: string | undefined;
+  readonly DATABASE_POOL_SIZE_MAX?: number | undefined;
+}

@@ -1,0 +1,84 @@
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { startAnvil, startStack, SERVICE_NAMES, type AnvilNode, type ServiceName, type Stack } from '@strongbox/shared-stack';
+import {
+  freePort,
+  startBotApiEmulator,
+  TEST_DATABASE_URL,
+  TEST_NATS_URL,
+  uniqueNamespace,
+  type BotApiEmulator,
+} from '@strongbox/shared-testing';
+import { pgSchemaName } from '@strongbox/shared-contracts';
+
+const distDir = fileURLToPath(new URL('../../../dist/apps', import.meta.url));
+
+export interface E2eStack {
+  readonly namespace: string;
+  readonly stack: Stack;
+  readonly emulator: BotApiEmulator;
+  readonly anvil: AnvilNode;
+  readonly sql: postgres.Sql;
+  /** Rows of a table in a service's schema. */
+  rows<T extends Record<string, unknown>>(service: ServiceName, query: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Stops everything and removes the namespace's schemas and streams. */
+  teardown(): Promise<void>;
+}
+
+/**
+ * Starts anvil, the Bot API emulator and all five services in a fresh namespace against the shared
+ * PostgreSQL and NATS, and waits until every service is ready.
+ */
+export async function startE2eStack(options?: { extraEnv?: Partial<Record<ServiceName, Record<string, string>>> }): Promise<E2eStack> {
+  const namespace = uniqueNamespace('e2e');
+  const emulator = await startBotApiEmulator();
+  const anvil = await startAnvil({ port: await freePort() });
+  const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
+  const opsPorts = Object.fromEntries(SERVICE_NAMES.map((name, index) => [name, ports[index]!])) as Record<ServiceName, number>;
+  const stack = startStack({
+    namespace,
+    databaseUrl: TEST_DATABASE_URL,
+    natsUrl: TEST_NATS_URL,
+    botToken: emulator.token,
+    telegramApiRoot: emulator.apiRoot,
+    chainRpcUrl: anvil.url,
+    chainId: anvil.chainId,
+    opsPorts,
+    distDir,
+    logLevel: process.env['E2E_LOG_LEVEL'] ?? 'info',
+    ...(process.env['E2E_VERBOSE'] ? { onLine: (service: ServiceName, line: string) => console.log(`[${service}] ${line}`) } : {}),
+    extraEnv: { 'chain-watcher': { CHAIN_POLL_INTERVAL_MS: '500' }, ...options?.extraEnv },
+  });
+  const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => undefined });
+  const e2e: E2eStack = {
+    namespace,
+    stack,
+    emulator,
+    anvil,
+    sql,
+    rows: async <T extends Record<string, unknown>>(service: ServiceName, query: string, params: readonly unknown[] = []) =>
+      (await sql.unsafe(query.replaceAll('%schema%', `"${pgSchemaName(namespace, service)}"`), params as never[])) as unknown as T[],
+    async teardown() {
+      await stack.stop(10_000);
+      await anvil.stop();
+      await emulator.close();
+      for (const service of SERVICE_NAMES) await sql.unsafe(`drop schema if exists "${pgSchemaName(namespace, service)}" cascade`);
+      await sql.end({ timeout: 5 });
+      const nc = await connect({ servers: TEST_NATS_URL });
+      const jsm = await jetstreamManager(nc);
+      for await (const name of jsm.streams.names()) {
+        if (name.startsWith(`${namespace.toUpperCase()}_`)) await jsm.streams.delete(name);
+      }
+      await nc.close();
+    },
+  };
+  try {
+    await stack.waitReady(90_000);
+  } catch (error) {
+    await e2e.teardown().catch(() => undefined);
+    throw error;
+  }
+  return e2e;
+}

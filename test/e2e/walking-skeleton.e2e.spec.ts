@@ -1,0 +1,123 @@
+// Proves the walking skeleton end to end, with all five services as real processes against the real
+// PostgreSQL and NATS, anvil and the Bot API emulator: /start → bot-gateway registers the user and
+// publishes `user registered` through its outbox → the ledger opens the account → the notifier sends
+// the welcome in the user's language → admin-audit chains both events into its audit log. A second
+// journey SIGKILLs the ledger right after `user registered` is published and restarts it: the account
+// is opened once and the welcome is sent once.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { durableName, eventSubject, streamName, StreamBases, userRegisteredV1 } from '@strongbox/shared-contracts';
+import { waitUntilReady } from '@strongbox/shared-stack';
+import { TEST_NATS_URL, waitFor } from '@strongbox/shared-testing';
+import { startE2eStack, type E2eStack } from './support/e2e-stack';
+
+const WELCOME_EN = /Welcome to Strongbox/;
+const WELCOME_RU = /Добро пожаловать в Strongbox/;
+
+let e2e: E2eStack;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  e2e = await startE2eStack();
+  nc = await connect({ servers: TEST_NATS_URL });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await e2e?.teardown();
+});
+
+/** Waits until the durable consumers of the journey have nothing pending or unacknowledged. */
+async function waitUntilSettled(): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const durables: Array<[string, string]> = [
+    [streamName(e2e.namespace, StreamBases.bot), durableName('ledger', 'open-account', 'user-registered')],
+    [streamName(e2e.namespace, StreamBases.bot), durableName('notifier', 'track-recipient', 'user-registered')],
+    [streamName(e2e.namespace, StreamBases.ledger), durableName('notifier', 'welcome', 'account-opened')],
+    [streamName(e2e.namespace, StreamBases.ledger), durableName('admin-audit', 'append', 'ledger-events')],
+    [streamName(e2e.namespace, StreamBases.bot), durableName('admin-audit', 'append', 'bot-events')],
+  ];
+  await waitFor(
+    async () => {
+      for (const [stream, durable] of durables) {
+        const info = await jsm.consumers.info(stream, durable);
+        if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, description: 'journey consumers settled' },
+  );
+}
+
+describe('walking skeleton', () => {
+  it('/start registers the user, opens the account, welcomes in the user language and audits both events', async () => {
+    const user = { userId: 700_001, firstName: 'Ivan', languageCode: 'ru' };
+    await e2e.emulator.sendMessage(user, '/start');
+
+    const welcome = await e2e.emulator.waitForMessage((m) => m.chatId === user.userId && WELCOME_RU.test(m.text ?? ''), { timeoutMs: 30_000 });
+    expect(welcome.text).toMatch(WELCOME_RU);
+
+    const [registered] = await e2e.rows<{ id: string; language_code: string }>('bot-gateway', 'select id, language_code from %schema%.users where telegram_user_id = $1', [
+      user.userId,
+    ]);
+    expect(registered?.language_code).toBe('ru');
+    const accounts = await e2e.rows('ledger', 'select * from %schema%.accounts where user_id = $1', [registered!.id]);
+    expect(accounts).toHaveLength(1);
+
+    await waitUntilSettled();
+    const audited = await e2e.rows<{ event_type: string }>('admin-audit', 'select event_type from %schema%.audit_log where subject = $1 order by seq', [
+      registered!.id,
+    ]);
+    expect(audited.map((row) => row.event_type)).toEqual(
+      expect.arrayContaining(['bot.evt.user.registered.v1', 'ledger.evt.account.opened.v1', 'notify.evt.message.delivered.v1']),
+    );
+
+    // A second /start changes nothing: no new user, no second welcome.
+    await e2e.emulator.sendMessage(user, '/start');
+    await waitUntilSettled();
+    const users = await e2e.rows('bot-gateway', 'select * from %schema%.users where telegram_user_id = $1', [user.userId]);
+    expect(users).toHaveLength(1);
+    expect(e2e.emulator.sentMessages(user.userId).filter((m) => WELCOME_RU.test(m.text ?? ''))).toHaveLength(1);
+  });
+
+  it('a ledger SIGKILLed right after `user registered` is published opens the account once and the user is welcomed once', async () => {
+    const user = { userId: 700_002, firstName: 'Alice', languageCode: 'en' };
+    const ledger = e2e.stack.services.ledger;
+    const subscription = nc.subscribe(eventSubject(e2e.namespace, userRegisteredV1.type), { max: 1 });
+    await nc.flush();
+    const killed = (async () => {
+      for await (const message of subscription) {
+        const event = userRegisteredV1.parse(message.json());
+        if (event.data.telegramUserId === String(user.userId)) return ledger.kill('SIGKILL');
+      }
+      throw new Error('subscription ended without the registration');
+    })();
+
+    await e2e.emulator.sendMessage(user, '/start');
+    const exit = await killed;
+    expect(exit.signal).toBe('SIGKILL');
+
+    ledger.start();
+    await waitUntilReady(ledger, 60_000);
+    await e2e.emulator.waitForMessage((m) => m.chatId === user.userId && WELCOME_EN.test(m.text ?? ''), { timeoutMs: 60_000 });
+    await waitUntilSettled();
+
+    const [registered] = await e2e.rows<{ id: string }>('bot-gateway', 'select id from %schema%.users where telegram_user_id = $1', [user.userId]);
+    const accounts = await e2e.rows('ledger', 'select * from %schema%.accounts where user_id = $1', [registered!.id]);
+    expect(accounts).toHaveLength(1);
+    const opened = await e2e.rows('admin-audit', `select * from %schema%.audit_log where subject = $1 and event_type = 'ledger.evt.account.opened.v1'`, [
+      registered!.id,
+    ]);
+    expect(opened).toHaveLength(1);
+    expect(e2e.emulator.sentMessages(user.userId).filter((m) => WELCOME_EN.test(m.text ?? ''))).toHaveLength(1);
+  });
+
+  it('chain-watcher reports the head block of the node in /readyz', async () => {
+    const response = await fetch(`${e2e.stack.services['chain-watcher'].opsUrl}/readyz`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { checks: Record<string, { status: string; detail?: { headBlock?: number } }> };
+    expect(body.checks['chain']?.status).toBe('up');
+    expect(typeof body.checks['chain']?.detail?.headBlock).toBe('number');
+  });
+});

@@ -1,0 +1,60 @@
+// Bundles each service into dist/apps/<service>/main.js with esbuild, and copies the migrations of
+// the service's data-access lib beside it. Workspace libs (@strongbox/*) are compiled into the
+// bundle; third-party packages stay external and load from node_modules at run time, so native
+// and CommonJS packages behave exactly as under Node.
+import { build, type Plugin } from 'esbuild';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Each deployable service and the data-access lib whose migrations it applies at start. */
+export const services = [
+  { app: 'bot-gateway', scope: 'gateway' },
+  { app: 'ledger', scope: 'ledger' },
+  { app: 'chain-watcher', scope: 'chain' },
+  { app: 'notifier', scope: 'notify' },
+  { app: 'admin-audit', scope: 'audit' },
+];
+
+/** Keeps every bare import external except the workspace's own TypeScript libs. */
+const externalThirdParty: Plugin = {
+  name: 'external-third-party',
+  setup(builder) {
+    builder.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('@strongbox/')) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+export async function buildServices(selected: readonly string[] = services.map((s) => s.app)): Promise<void> {
+  await Promise.all(
+    services
+      .filter((s) => selected.includes(s.app))
+      .map(async ({ app, scope }) => {
+        const outDir = join(root, 'dist', 'apps', app);
+        rmSync(outDir, { recursive: true, force: true });
+        await build({
+          entryPoints: [join(root, 'apps', app, 'src', 'main.ts')],
+          outfile: join(outDir, 'main.js'),
+          bundle: true,
+          platform: 'node',
+          format: 'esm',
+          target: 'node22',
+          sourcemap: true,
+          logLevel: 'warning',
+          plugins: [externalThirdParty],
+        });
+        const migrations = join(root, 'libs', scope, 'data-access', 'src', 'migrations');
+        if (existsSync(migrations)) cpSync(migrations, join(outDir, 'migrations'), { recursive: true });
+      }),
+  );
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const started = Date.now();
+  await buildServices(process.argv.slice(2).length > 0 ? process.argv.slice(2) : undefined);
+  console.log(`built ${services.length} services into dist/apps in ${Date.now() - started} ms`);
+}

@@ -1,0 +1,37 @@
+// Proves that the lint step guards the architecture: with the project's own ESLint config, code
+// that imports another service's lib, or an I/O library from a pure lib, is an error — and the same
+// files without the forbidden import are clean. Runs ESLint's API over probe sources placed (in
+// memory) at real paths inside the projects, so the Nx project graph and tags are the real ones.
+import { ESLint } from 'eslint';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+process.env['NX_DAEMON'] = 'false';
+
+async function lint(filePath: string, code: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: root });
+  const [result] = await eslint.lintText(code, { filePath: `${root}${filePath}` });
+  return (result?.messages ?? []).filter((message) => message.ruleId === '@nx/enforce-module-boundaries').map((message) => message.message);
+}
+
+describe('module boundaries', () => {
+  it.each([
+    ['a service lib importing another service lib', 'libs/notify/feature/src/probe.ts', `import { startLedger } from '@strongbox/ledger-feature';\nexport const probe = startLedger;\n`, /scope:notify/],
+    ['an app importing another service lib', 'apps/ledger/src/probe.ts', `import { startNotifier } from '@strongbox/notify-feature';\nexport const probe = startNotifier;\n`, /scope:ledger/],
+    ['a domain lib importing drizzle-orm', 'libs/shared/domain/src/probe.ts', `import { sql } from 'drizzle-orm';\nexport const probe = sql;\n`, /not allowed to import "drizzle-orm"/],
+    ['a contracts lib importing nats', 'libs/shared/contracts/src/probe.ts', `import { connect } from '@nats-io/transport-node';\nexport const probe = connect;\n`, /not allowed to import "@nats-io\/transport-node"/],
+    ['a domain lib importing a data-access lib', 'libs/shared/domain/src/probe.ts', `import { migrate } from '@strongbox/shared-db';\nexport const probe = migrate;\n`, /type:domain/],
+  ])('refuses %s', async (_name, filePath, code, expected) => {
+    const messages = await lint(filePath, code);
+    expect(messages.join('\n')).toMatch(expected);
+  });
+
+  it('accepts a service lib importing shared libs and its own scope', async () => {
+    const messages = await lint(
+      'libs/notify/feature/src/probe.ts',
+      `import { newId } from '@strongbox/shared-domain';\nimport { notifySchema } from '@strongbox/notify-data-access';\nexport const probe = [newId, notifySchema];\n`,
+    );
+    expect(messages).toEqual([]);
+  });
+});

@@ -4,7 +4,8 @@
 // memory) at real paths inside the projects, so the Nx project graph and tags are the real ones.
 import { ESLint } from 'eslint';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 process.env['NX_DAEMON'] = 'false';
@@ -16,6 +17,12 @@ async function lint(filePath: string, code: string): Promise<string[]> {
 }
 
 describe('module boundaries', () => {
+  // The boundary rule reads Nx's cached project graph and silently skips itself without one (a
+  // fresh clone has none), so compute it first, as `npm run lint` does.
+  beforeAll(() => {
+    execFileSync(process.execPath, [`${root}node_modules/nx/bin/nx.js`, 'show', 'projects'], { cwd: root, stdio: 'ignore' });
+  }, 60_000);
+
   it.each([
     ['a service lib importing another service lib', 'libs/notify/feature/src/probe.ts', `import { startLedger } from '@strongbox/ledger-feature';\nexport const probe = startLedger;\n`, /scope:notify/],
     ['an app importing another service lib', 'apps/ledger/src/probe.ts', `import { startNotifier } from '@strongbox/notify-feature';\nexport const probe = startNotifier;\n`, /scope:ledger/],

@@ -33,6 +33,14 @@ export interface TelegramIngress {
   start(): void;
   /** Stops polling; an update already fetched is published before this resolves. */
   stop(): Promise<void>;
+  /** Health of the poll loop, for /readyz: failures in a row and when a poll last succeeded. */
+  status(): TelegramIngressStatus;
+}
+
+export interface TelegramIngressStatus {
+  readonly consecutiveErrors: number;
+  readonly lastPollOkAtMs: number | undefined;
+  readonly offset: number;
 }
 
 /** The chat an update belongs to, for per-chat ordering; `undefined` for chat-less updates. */
@@ -66,6 +74,8 @@ export function createTelegramIngress(options: TelegramIngressOptions): Telegram
   const abort = new AbortController();
   let loop: Promise<void> | undefined;
   let offset = 0;
+  let consecutiveErrors = 0;
+  let lastPollOkAtMs: number | undefined;
 
   async function publishUpdate(update: Update): Promise<void> {
     const subject = telegramUpdateSubject(namespace, partitionOfUpdate(update, partitions));
@@ -76,16 +86,18 @@ export function createTelegramIngress(options: TelegramIngressOptions): Telegram
   }
 
   async function run(): Promise<void> {
-    let consecutiveErrors = 0;
     while (!abort.signal.aborted) {
       try {
-        const updates = await api.getUpdates({ offset, limit: UPDATES_PER_POLL_MAX, timeout: POLL_TIMEOUT_S }, abort.signal);
+        // grammY types its signal with the abort-controller shim; the platform AbortSignal is what it uses at run time.
+        const signal = abort.signal as Parameters<Api['getUpdates']>[1];
+        const updates = await api.getUpdates({ offset, limit: UPDATES_PER_POLL_MAX, timeout: POLL_TIMEOUT_S }, signal);
         // Publish in order; the offset moves only past updates JetStream has acknowledged.
         for (const update of updates) {
           await publishUpdate(update);
           offset = update.update_id + 1;
         }
         consecutiveErrors = 0;
+        lastPollOkAtMs = Date.now();
       } catch (error) {
         if (abort.signal.aborted) break;
         consecutiveErrors += 1;
@@ -103,6 +115,9 @@ export function createTelegramIngress(options: TelegramIngressOptions): Telegram
     async stop() {
       abort.abort();
       await loop;
+    },
+    status() {
+      return { consecutiveErrors, lastPollOkAtMs, offset };
     },
   };
 }

@@ -9,4 +9,6 @@ export interface RuntimeConfig {
   readonly NATS_URL: string;
   readonly DATABASE_URL?: string | undefined;
   readonly DATABASE_POOL_SIZE_MAX?: number | undefined;
+  /** Unset, or unreachable, means the service runs in its degraded mode without Redis. */
+  readonly REDIS_URL?: string | undefined;
 }

@@ -22,7 +22,8 @@ import {
   type Readiness,
 } from '@strongbox/shared-observability';
 import { retryWithBackoff } from '@strongbox/shared-resilience';
-import { pgSchemaName } from '@strongbox/shared-contracts';
+import { pgSchemaName, redisKeyPrefix } from '@strongbox/shared-contracts';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
@@ -40,6 +41,9 @@ const READINESS_CHECK_TIMEOUT_MS = 2_000;
 const OUTBOX_BATCH_SIZE_MAX = 100;
 const OUTBOX_POLL_INTERVAL_MS = 1_000;
 const MIGRATION_LOCK_TIMEOUT_MS = 30_000;
+const REDIS_CONNECT_TIMEOUT_MS = 2_000;
+const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+const REDIS_RECONNECT_DELAY_MS_MAX = 5_000;
 
 /** What a service's start function receives: its config and every shared capability, ready. */
 export interface ServiceContext<TConfig extends RuntimeConfig> {
@@ -53,6 +57,12 @@ export interface ServiceContext<TConfig extends RuntimeConfig> {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly publisher: EventPublisher;
+  /**
+   * Redis with this service's key prefix (`<namespace>:<service>:`), or undefined when REDIS_URL is
+   * unset. Redis is never required: commands fail fast while it is down (no offline queue), and
+   * callers fall back to their degraded mode; /readyz lists it as optional.
+   */
+  readonly redis: Redis | undefined;
   /**
    * Opens the service's own PostgreSQL schema (`<namespace>_<service>`): applies its migrations,
    * starts its outbox relay and adds a readiness check. Retries while PostgreSQL is unreachable.
@@ -129,8 +139,9 @@ export async function runService<TSchema extends z.ZodObject>(
 
   const steps: ShutdownStep[] = [];
   const consumers: ConsumerHandle[] = [];
-  const databases: Array<{ database: Database<Record<string, unknown>>; relay: OutboxRelay }> = [];
+  const databases: Array<{ database: Pick<Database<Record<string, unknown>>, 'close'>; relay: OutboxRelay }> = [];
   let nats: NatsConnection | undefined;
+  let redisClient: Redis | undefined;
 
   const shutdown = async (reason: string): Promise<void> => {
     if (shuttingDown) return;
@@ -160,7 +171,10 @@ export async function runService<TSchema extends z.ZodObject>(
       });
       await run('database', () => database.close(timeoutMs / 4));
     }
-    if (nats) await run('nats drain', () => nats!.drain());
+    const connection = nats;
+    if (connection) await run('nats drain', () => connection.drain());
+    const redis = redisClient;
+    if (redis) await run('redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
     await run('ops server', () => ops.close());
     await run('tracing', () => tracing.shutdown());
     clearTimeout(hardStop);
@@ -190,6 +204,8 @@ export async function runService<TSchema extends z.ZodObject>(
     await ensureStreams(jsm, standardStreams(namespace));
     const js = jetstream(connection, { timeout: PUBLISH_TIMEOUT_MS });
     const publisher = createEventPublisher(js, { timeoutMs: PUBLISH_TIMEOUT_MS });
+    const redis = config.REDIS_URL ? openRedis(config.REDIS_URL, namespace, definition.service, logger, readiness) : undefined;
+    if (redis) redisClient = redis;
 
     const context: ServiceContext<z.output<TSchema> & RuntimeConfig> = {
       service: definition.service,
@@ -202,6 +218,7 @@ export async function runService<TSchema extends z.ZodObject>(
       js,
       jsm,
       publisher,
+      redis,
       async openDatabase({ tables, migrationsFolder }) {
         const url = config.DATABASE_URL;
         if (!url) throw new Error(`${definition.service}: DATABASE_URL is required to open a database`);
@@ -240,7 +257,7 @@ export async function runService<TSchema extends z.ZodObject>(
           registry,
         });
         relay.start();
-        databases.push({ database: database as unknown as Database<Record<string, unknown>>, relay });
+        databases.push({ database, relay });
         return database;
       },
       async consume(options) {
@@ -284,4 +301,43 @@ async function waitForDependency<T>(name: string, logger: Logger, connect: () =>
       isRetryable: () => Date.now() < deadline,
     },
   );
+}
+
+/**
+ * Connects to Redis in the background and keeps reconnecting; never blocks start-up, because every
+ * use of Redis has a degraded mode. Registers the optional `redis` readiness check.
+ */
+function openRedis(url: string, namespace: string, service: string, logger: Logger, readiness: Readiness): Redis {
+  const redis = new Redis(url, {
+    keyPrefix: redisKeyPrefix(namespace, service),
+    connectionName: `${namespace}-${service}`,
+    lazyConnect: false,
+    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    // Fail fast while disconnected instead of queueing: the caller degrades at once.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: (attempt) => Math.min(REDIS_RECONNECT_DELAY_MS_MAX, 100 * 2 ** Math.min(attempt, 6)),
+  });
+  let lastState = '';
+  redis.on('error', (error: Error) => {
+    // ioredis emits an error per failed reconnect; log state changes only, not every attempt.
+    if (lastState !== 'error') logger.warn({ err: error }, 'redis unavailable: running degraded');
+    lastState = 'error';
+  });
+  redis.on('ready', () => {
+    if (lastState === 'error') logger.info('redis available again');
+    lastState = 'ready';
+  });
+  readiness.add({
+    name: 'redis',
+    required: false,
+    timeoutMs: READINESS_CHECK_TIMEOUT_MS,
+    check: async () => {
+      if (redis.status !== 'ready') return { up: false, detail: { state: redis.status } };
+      await redis.ping();
+      return { up: true, detail: { state: redis.status } };
+    },
+  });
+  return redis;
 }

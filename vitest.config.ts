@@ -7,7 +7,7 @@ const reportFile = process.env['STRONGBOX_TEST_REPORT'];
 
 export default defineConfig({
   test: {
-    projects: ['apps/*', 'libs/*/*', 'test/e2e', 'tools/lint', 'tools/docs'],
+    projects: ['apps/*', 'libs/*/*', 'test/e2e', 'tools/lint', 'tools/docs', 'tools/db'],
     reporters: reportFile ? ['default', 'json'] : ['default'],
     ...(reportFile ? { outputFile: { json: reportFile } } : {}),
     maxWorkers: 2,

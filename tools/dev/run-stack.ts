@@ -4,8 +4,8 @@
 // listens, and stops everything cleanly on Ctrl-C.
 //
 // Options: --demo sends /start from a test user once the stack is ready and prints the welcome.
-import { createServer, type IncomingMessage } from 'node:net';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { connect } from '@nats-io/transport-node';

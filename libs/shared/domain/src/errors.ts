@@ -7,6 +7,7 @@
 
 /** Stable error codes of the domain lib. */
 export const DomainErrorCodes = {
+  invalidId: 'DOMAIN_ERR_INVALID_ID',
   invalidAsset: 'DOMAIN_ERR_INVALID_ASSET',
   amountEmpty: 'DOMAIN_ERR_AMOUNT_EMPTY',
   amountTooLong: 'DOMAIN_ERR_AMOUNT_TOO_LONG',

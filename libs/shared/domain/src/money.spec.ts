@@ -17,7 +17,8 @@ const dai18 = defineAsset('DAI', 18);
 // parseAmount: table-driven
 // ---------------------------------------------------------------------------------------------
 
-type Accepted = readonly [text: string, asset: Asset, amountMinor: bigint, options?: ParseAmountOptions];
+// Mutable tuples, so `it.each` types each callback argument from its position.
+type Accepted = [text: string, asset: Asset, amountMinor: bigint, options?: ParseAmountOptions];
 const accepted: readonly Accepted[] = [
   ['12', units0, 12n],
   ['1', units0, 1n],
@@ -45,7 +46,7 @@ const accepted: readonly Accepted[] = [
   ['-99999999999999999999.999999999999999999', dai18, -AMOUNT_MINOR_MAX, { allowNegative: true }],
 ];
 
-type Refused = readonly [text: string, asset: Asset, code: MoneyParseErrorCode, messagePart: string, options?: ParseAmountOptions];
+type Refused = [text: string, asset: Asset, code: MoneyParseErrorCode, messagePart: string, options?: ParseAmountOptions];
 const { amountEmpty, amountTooLong, amountNotANumber, amountTooManyDecimals, amountNegative, amountZero, amountTooLarge } =
   DomainErrorCodes;
 const refused: readonly Refused[] = [

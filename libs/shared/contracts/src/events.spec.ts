@@ -1,0 +1,115 @@
+// Proves the event catalogue is consistent: every event type is unique and matches
+// EVENT_TYPE_PATTERN, every definition exported from events.ts is listed in allEvents, and each
+// event round-trips (create → JSON → parse) with a realistic sample, while its schema refuses
+// empty data and the shared field schemas refuse malformed values. An event added without a sample
+// here fails the test, so none goes untested.
+import { describe, expect, it } from 'vitest';
+import { CLOUDEVENTS_SPEC_VERSION, EVENT_TYPE_PATTERN } from './envelope';
+import { ContractErrorCodes } from './errors';
+import * as catalogue from './events';
+import { accountOpenedV1, allEvents, assetCodeSchema, languageCodeSchema, messageDeliveredV1, nodeStatusChangedV1, telegramIdSchema, userRegisteredV1 } from './events';
+import { Contexts } from './naming';
+
+const userId = '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9e';
+const at = '2025-01-02T03:04:05.678Z';
+
+/** A valid `data` for each event type, keyed by type. */
+const samples: Record<string, { source: string; subject?: string; data: unknown }> = {
+  [userRegisteredV1.type]: {
+    source: 'strongbox/bot-gateway',
+    subject: userId,
+    data: {
+      userId,
+      // Beyond 2^53: Telegram ids travel as strings so no digit is lost.
+      telegramUserId: '9007199254740993',
+      chatId: '-1001234567890',
+      languageCode: 'ru',
+      referralCode: null,
+      registeredAt: at,
+    },
+  },
+  [accountOpenedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: { userId, accounts: [{ accountId: '019a7c3e-5b1f-7d2a-8c3e-000000000001', asset: 'USDT' }], openedAt: at },
+  },
+  [nodeStatusChangedV1.type]: {
+    source: 'strongbox/chain-watcher',
+    data: { chainId: 31337, status: 'down', headBlock: null, reason: 'connect ECONNREFUSED 127.0.0.1:8545', changedAt: '2025-01-02T05:04:05+02:00' },
+  },
+  [messageDeliveredV1.type]: {
+    source: 'strongbox/notifier',
+    subject: userId,
+    data: { userId, chatId: '42', template: 'welcome', languageCode: 'en', telegramMessageId: 17, causationId: '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9f' },
+  },
+};
+
+describe('the event catalogue', () => {
+  it('has unique types and dataschemas, each matching the type pattern and its own parts', () => {
+    const types = allEvents.map((event) => event.type);
+    expect(new Set(types).size).toBe(types.length);
+    expect(new Set(allEvents.map((event) => event.dataschema)).size).toBe(allEvents.length);
+    for (const event of allEvents) {
+      expect(event.type).toMatch(EVENT_TYPE_PATTERN);
+      expect(event.type).toBe(`${event.context}.evt.${event.aggregate}.${event.name}.v${event.version}`);
+      expect(Object.values(Contexts)).toContain(event.context);
+      expect(event.description.trim().length).toBeGreaterThan(0);
+    }
+  });
+
+  it('lists every event definition events.ts exports', () => {
+    const exported = Object.values(catalogue as Record<string, unknown>).filter(
+      (value) => typeof value === 'object' && value !== null && 'type' in value && 'create' in value,
+    );
+    expect(exported.length).toBeGreaterThan(0);
+    expect(new Set(allEvents)).toEqual(new Set(exported));
+  });
+
+  it('has a sample for every event here', () => {
+    expect(Object.keys(samples).sort()).toEqual(allEvents.map((event) => event.type).sort());
+  });
+});
+
+describe.each(allEvents.map((event) => [event.type, event] as const))('%s', (type, event) => {
+  const sample = samples[type];
+
+  it('round-trips: parse(JSON(create(sample))) equals what create returned', () => {
+    expect(sample).toBeDefined();
+    const created = event.create({ source: sample!.source, ...(sample!.subject === undefined ? {} : { subject: sample!.subject }), data: sample!.data });
+    expect(created).toMatchObject({ specversion: CLOUDEVENTS_SPEC_VERSION, type, source: sample!.source, data: sample!.data });
+    expect(event.parse(JSON.parse(JSON.stringify(created)))).toEqual(created);
+  });
+
+  it('refuses empty data', () => {
+    expect(() => event.create({ source: 'strongbox/test', data: {} })).toThrow(expect.objectContaining({ code: ContractErrorCodes.invalidData }));
+  });
+});
+
+describe('shared field schemas', () => {
+  it.each(['1', '42', '-1001234567890', '9007199254740993', '12345678901234567890'])('telegramIdSchema accepts %s', (value) => {
+    expect(telegramIdSchema.safeParse(value).success).toBe(true);
+  });
+
+  it.each(['', '0', '01', '+1', '1e3', '1.5', ' 1', '123456789012345678901', 42])('telegramIdSchema refuses %j', (value) => {
+    expect(telegramIdSchema.safeParse(value).success).toBe(false);
+  });
+
+  it('languageCodeSchema accepts only the languages the product speaks', () => {
+    expect(languageCodeSchema.options).toEqual(['en', 'ru']);
+    expect(languageCodeSchema.safeParse('de').success).toBe(false);
+    expect(languageCodeSchema.safeParse('EN').success).toBe(false);
+  });
+
+  it.each([
+    ['USDT', true],
+    ['USDC', true],
+    ['X1', true],
+    ['usdt', false],
+    ['U', false],
+    ['1USD', false],
+    ['ABCDEFGHIJKLM', false],
+    ['US DT', false],
+  ])('assetCodeSchema: %s → %s', (value, valid) => {
+    expect(assetCodeSchema.safeParse(value).success).toBe(valid);
+  });
+});

@@ -9,7 +9,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { durableName, eventSubject, streamName, StreamBases, userRegisteredV1 } from '@strongbox/shared-contracts';
 import { waitUntilReady } from '@strongbox/shared-stack';
-import { TEST_NATS_URL, waitFor } from '@strongbox/shared-testing';
+import { startPrivateRedis, TEST_NATS_URL, waitFor, type PrivateServer } from '@strongbox/shared-testing';
 import { startE2eStack, type E2eStack } from './support/e2e-stack';
 
 const WELCOME_EN = /Welcome to Strongbox/;
@@ -17,16 +17,30 @@ const WELCOME_RU = /Добро пожаловать в Strongbox/;
 
 let e2e: E2eStack;
 let nc: NatsConnection;
+// A private Redis, so that the degradation test can kill it without touching the shared one.
+let redis: PrivateServer;
 
 beforeAll(async () => {
-  e2e = await startE2eStack();
+  redis = await startPrivateRedis();
+  e2e = await startE2eStack({ redisUrl: redis.url });
   nc = await connect({ servers: TEST_NATS_URL });
-});
+}, 180_000);
 
 afterAll(async () => {
   await nc?.close();
   await e2e?.teardown();
-});
+  await redis?.stop();
+}, 60_000);
+
+interface ReadyzBody {
+  status: string;
+  checks: Record<string, { status: string; required: boolean; detail?: Record<string, unknown> }>;
+}
+
+async function readyz(service: 'bot-gateway' | 'chain-watcher'): Promise<{ status: number; body: ReadyzBody }> {
+  const response = await fetch(`${e2e.stack.services[service].opsUrl}/readyz`);
+  return { status: response.status, body: (await response.json()) as ReadyzBody };
+}
 
 /** Waits until the durable consumers of the journey have nothing pending or unacknowledged. */
 async function waitUntilSettled(): Promise<void> {
@@ -114,10 +128,34 @@ describe('walking skeleton', () => {
   });
 
   it('chain-watcher reports the head block of the node in /readyz', async () => {
-    const response = await fetch(`${e2e.stack.services['chain-watcher'].opsUrl}/readyz`);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { checks: Record<string, { status: string; detail?: { headBlock?: number } }> };
+    const { status, body } = await readyz('chain-watcher');
+    expect(status).toBe(200);
     expect(body.checks['chain']?.status).toBe('up');
-    expect(typeof body.checks['chain']?.detail?.headBlock).toBe('number');
+    expect(typeof body.checks['chain']?.detail?.['headBlock']).toBe('number');
+  });
+
+  it('with Redis killed the bot-gateway stays ready, lists Redis as down, and the journey still completes', async () => {
+    expect((await readyz('bot-gateway')).body.checks['redis']).toMatchObject({ status: 'up', required: false });
+
+    await redis.kill();
+    await waitFor(async () => (await readyz('bot-gateway')).body.checks['redis']?.status === 'down', {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+      description: 'bot-gateway /readyz lists redis down',
+    });
+    const degraded = await readyz('bot-gateway');
+    expect(degraded.status).toBe(200);
+    expect(degraded.body.status).toBe('ready');
+
+    const user = { userId: 700_003, firstName: 'Bob', languageCode: 'en' };
+    await e2e.emulator.sendMessage(user, '/start');
+    await e2e.emulator.waitForMessage((m) => m.chatId === user.userId && WELCOME_EN.test(m.text ?? ''), { timeoutMs: 30_000 });
+
+    await redis.restart();
+    await waitFor(async () => (await readyz('bot-gateway')).body.checks['redis']?.status === 'up', {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      description: 'bot-gateway /readyz lists redis up again',
+    });
   });
 });

@@ -148,7 +148,7 @@ let chatConsole: ReturnType<typeof startChatConsole> | undefined;
 let botToken = env['BOT_TOKEN'];
 let telegramApiRoot = env['TELEGRAM_API_ROOT'] ?? 'https://api.telegram.org';
 if (!botToken) {
-  emulator = await startBotApiEmulator({ port: (await portIsFree(8081)) ? 8081 : 0, floodLimit: false });
+  emulator = await startBotApiEmulator({ port: (await portIsFree(8081)) ? 8081 : 0, floodLimits: false });
   botToken = emulator.token;
   telegramApiRoot = emulator.apiRoot;
   chatConsole = startChatConsole(emulator, (await portIsFree(8090)) ? 8090 : 0);

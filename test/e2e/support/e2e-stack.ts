@@ -31,7 +31,11 @@ export interface E2eStack {
  * Starts anvil, the Bot API emulator and all five services in a fresh namespace against the shared
  * PostgreSQL and NATS, and waits until every service is ready.
  */
-export async function startE2eStack(options?: { extraEnv?: Partial<Record<ServiceName, Record<string, string>>> }): Promise<E2eStack> {
+export async function startE2eStack(options?: {
+  extraEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Redis for the services that use it; unset runs them without Redis. */
+  redisUrl?: string;
+}): Promise<E2eStack> {
   const namespace = uniqueNamespace('e2e');
   const emulator = await startBotApiEmulator();
   const anvil = await startAnvil({ port: await freePort() });
@@ -41,6 +45,7 @@ export async function startE2eStack(options?: { extraEnv?: Partial<Record<Servic
     namespace,
     databaseUrl: TEST_DATABASE_URL,
     natsUrl: TEST_NATS_URL,
+    ...(options?.redisUrl ? { redisUrl: options.redisUrl } : {}),
     botToken: emulator.token,
     telegramApiRoot: emulator.apiRoot,
     chainRpcUrl: anvil.url,

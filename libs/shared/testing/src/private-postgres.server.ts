@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chown, mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, readdir, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,13 +24,15 @@ const POLL_INTERVAL_MS = 50;
 const LOG_TAIL_CHARS_MAX = 4_000;
 
 /**
- * Server settings for a throwaway cluster: durability is traded for speed, because the data only
- * lives as long as one test file. Crash recovery still runs after `kill()`, from the WAL.
+ * Server settings for a throwaway cluster. Durability against an operating-system crash is traded
+ * for speed (no fsync, no full-page writes), because the data only lives as long as one test file.
+ * Durability against a killed server is kept: synchronous_commit stays on, so a commit is
+ * acknowledged only once its WAL is in the kernel, and crash recovery after `kill()` finds every
+ * acknowledged transaction — which is what failure tests assert.
  */
 const SERVER_SETTINGS = [
   'listen_addresses=127.0.0.1',
   'fsync=off',
-  'synchronous_commit=off',
   'full_page_writes=off',
   'max_connections=40',
   'shared_buffers=16MB',
@@ -79,7 +81,7 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
       );
     } catch (error) {
       // A postmaster that lost the race for the port may still be starting up; make sure it is gone.
-      await killCluster(dataDirectory);
+      await killCluster(dataDirectory, directory);
       throw new TestingError(TestingErrorCodes.serverStart, `pg_ctl start on port ${port} failed: ${describeExecError(error)}: ${await logTail(logFile)}`, {
         cause: error,
       });
@@ -100,14 +102,14 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
     } catch {
       // pg_ctl could not stop it in time; the kill below ends it either way.
     }
-    await killCluster(dataDirectory);
+    await killCluster(dataDirectory, directory);
   };
 
   let port: number;
   try {
     ({ port } = await startOnFreePort(start));
   } catch (error) {
-    await killCluster(dataDirectory);
+    await killCluster(dataDirectory, directory);
     untrackWorkingDirectory(dataDirectory);
     await rm(directory, { recursive: true, force: true });
     untrackDirectory(directory);
@@ -126,7 +128,7 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
       untrackDirectory(directory);
     },
     async kill() {
-      await killCluster(dataDirectory);
+      await killCluster(dataDirectory, directory);
     },
     async restart() {
       if (stopped) throw new TestingError(TestingErrorCodes.serverStop, `postgres on port ${port} was stopped for good; start a new one`);
@@ -139,18 +141,42 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
 /**
  * SIGKILLs every process of the cluster (postmaster and backends, found by their working
  * directory) and waits until all are gone, so a restart finds no process still attached to the
- * old shared memory.
+ * old shared memory. Then it removes the stale lock files: a killed postmaster is re-parented
+ * to PID 1, and where PID 1 does not reap orphans promptly (a container's init), it lingers as a
+ * zombie whose pid still exists, so the next postmaster would refuse to start with "lock file
+ * already exists". A zombie has no working directory, so it no longer counts as a cluster process.
  */
-async function killCluster(dataDirectory: string): Promise<void> {
+async function killCluster(dataDirectory: string, socketDirectory: string): Promise<void> {
   const deadline = Date.now() + SERVER_STOP_TIMEOUT_MS;
   for (;;) {
     const pids = pidsWithWorkingDirectory(dataDirectory);
-    if (pids.length === 0) return;
+    if (pids.length === 0) {
+      await removeStaleLockFiles(dataDirectory, socketDirectory);
+      return;
+    }
     if (Date.now() > deadline) {
       throw new TestingError(TestingErrorCodes.serverStop, `postgres processes ${pids.join(', ')} did not exit after SIGKILL`);
     }
     for (const pid of pids) killQuietly(pid);
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
+
+/**
+ * Removes `postmaster.pid` and the unix socket's `.s.PGSQL.<port>.lock` (with the socket itself),
+ * which a postmaster leaves behind when it is killed. Only called once no process of the cluster
+ * is left, so nothing still owns them.
+ */
+async function removeStaleLockFiles(dataDirectory: string, socketDirectory: string): Promise<void> {
+  await rm(join(dataDirectory, 'postmaster.pid'), { force: true });
+  let entries: string[];
+  try {
+    entries = await readdir(socketDirectory);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (entry.startsWith('.s.PGSQL.')) await rm(join(socketDirectory, entry), { force: true });
   }
 }
 

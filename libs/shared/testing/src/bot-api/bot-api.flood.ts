@@ -1,3 +1,5 @@
+import { TestingError, TestingErrorCodes } from '../errors';
+
 // ---------------------------------------------------------------------------------------------
 // Flood control like Telegram's: a per-chat and a global number of messages per second. A call
 // over either limit is refused with 429 and `retry_after`, the seconds until a slot frees up.
@@ -8,6 +10,9 @@ export interface FloodLimits {
   perChatPerSecond: number;
   globalPerSecond: number;
 }
+
+/** The limits Telegram documents for bots: about one message per second in a chat, 30 in total. */
+export const TELEGRAM_FLOOD_LIMITS: Readonly<FloodLimits> = Object.freeze({ perChatPerSecond: 1, globalPerSecond: 30 });
 
 /** Chats tracked at once; chats with no send in the last second are forgotten first. */
 export const FLOOD_CHATS_MAX = 10_000;
@@ -22,8 +27,9 @@ export class FloodLimiter {
   private readonly global: number[] = [];
 
   constructor(private readonly limits: FloodLimits) {
-    if (!(limits.perChatPerSecond >= 1) || !(limits.globalPerSecond >= 1)) {
-      throw new RangeError('flood limits must allow at least one message per second');
+    const valid = (value: number): boolean => Number.isSafeInteger(value) && value >= 1;
+    if (!valid(limits.perChatPerSecond) || !valid(limits.globalPerSecond)) {
+      throw new TestingError(TestingErrorCodes.invalidOption, 'flood limits must be whole numbers of at least one message per second');
     }
   }
 

@@ -26,7 +26,7 @@ export const FILES_MAX = 10_000;
 export const COMMAND_SETS_MAX = 1_000;
 
 /** A sent message as the emulator tracks it; `sentMessages()` hands out frozen copies. */
-interface SentRecord {
+export interface SentRecord {
   readonly chatId: number;
   readonly messageId: number;
   readonly kind: 'text' | 'photo';
@@ -36,12 +36,12 @@ interface SentRecord {
   readonly history: SentMessageVersion[];
 }
 
-interface StoredMessage {
+export interface StoredMessage {
   message: Message;
   readonly sent: SentRecord | undefined;
 }
 
-interface ChatState {
+export interface ChatState {
   readonly chat: Chat;
   readonly instance: string;
   nextMessageId: number;
@@ -181,6 +181,13 @@ export class BotApiState {
     if (chat === undefined || stored?.sent === undefined || stored.sent.deleted) {
       throw new TestingError(TestingErrorCodes.emulatorMisuse, `message ${target.messageId} in chat ${target.chatId} is not there to press`);
     }
+    validateUser(from);
+    if (chat.chat.type === 'private' && chat.chat.id !== from.userId) {
+      throw new TestingError(
+        TestingErrorCodes.emulatorMisuse,
+        `user ${from.userId} cannot see message ${target.messageId} in the private chat of user ${chat.chat.id}`,
+      );
+    }
     if (options.forged !== true && !hasCallbackButton(stored.message.reply_markup, callbackData)) {
       throw new TestingError(
         TestingErrorCodes.emulatorMisuse,
@@ -199,13 +206,20 @@ export class BotApiState {
     });
   }
 
+  /**
+   * Gives the update the next id and queues it, unless the bot's allowed_updates exclude its type.
+   * Like Telegram, the filter applies when an update is created: changing allowed_updates later
+   * does not remove updates already queued.
+   */
   private enqueue(update: Update): Update {
     if (this.updates.length >= UPDATES_PENDING_MAX) {
       throw new TestingError(TestingErrorCodes.emulatorMisuse, `more than ${UPDATES_PENDING_MAX} updates pending; is the bot fetching them?`);
     }
     const queued: Update = { ...update, update_id: this.nextUpdateId++ };
-    this.updates.push(queued);
-    this.onUpdate();
+    if (this.isWanted(updateType(queued))) {
+      this.updates.push(queued);
+      this.onUpdate();
+    }
     return structuredClone(queued);
   }
 
@@ -219,7 +233,8 @@ export class BotApiState {
 
   /**
    * getUpdates semantics: an offset confirms every earlier update; a negative offset keeps only
-   * the last -offset updates. Updates of types the bot did not ask for are dropped.
+   * the last -offset updates. Nothing is removed otherwise: an update is handed out again until
+   * an offset confirms it.
    */
   takeUpdates(offset: number | undefined, limit: number): Update[] {
     if (offset !== undefined && offset < 0) {
@@ -227,14 +242,13 @@ export class BotApiState {
     } else if (offset !== undefined) {
       while (this.updates.length > 0 && (this.updates[0] as Update).update_id < offset) this.updates.shift();
     }
-    this.dropUnwanted();
     return structuredClone(this.updates.slice(0, limit));
   }
 
   /** The next update to deliver to the webhook. */
   peekUpdate(): Update | undefined {
-    this.dropUnwanted();
-    return this.updates[0];
+    const next = this.updates[0];
+    return next === undefined ? undefined : structuredClone(next);
   }
 
   confirmUpdate(updateId: number): void {
@@ -246,15 +260,10 @@ export class BotApiState {
     this.updates.length = 0;
   }
 
-  private dropUnwanted(): void {
-    for (let index = this.updates.length - 1; index >= 0; index -= 1) {
-      const type = updateType(this.updates[index] as Update);
-      const wanted =
-        this.allowedUpdates === undefined || this.allowedUpdates.length === 0
-          ? !NOT_DELIVERED_BY_DEFAULT.has(type)
-          : this.allowedUpdates.includes(type);
-      if (!wanted) this.updates.splice(index, 1);
-    }
+  private isWanted(type: string): boolean {
+    return this.allowedUpdates === undefined || this.allowedUpdates.length === 0
+      ? !NOT_DELIVERED_BY_DEFAULT.has(type)
+      : this.allowedUpdates.includes(type);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -293,6 +302,12 @@ export class BotApiState {
     this.store(chat, { message, sent: record });
     this.onSent(snapshot(record));
     return structuredClone(message);
+  }
+
+  /** Any message still remembered in the chat (the user's or the bot's), for replies. */
+  findMessage(chat: ChatState, messageId: number): Message | undefined {
+    const stored = chat.messages.get(messageId);
+    return stored === undefined ? undefined : structuredClone(stored.message);
   }
 
   /** A message of the bot's that may be edited; Telegram's errors otherwise. */

@@ -8,8 +8,12 @@ export type ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyb
 export interface BotApiEmulatorOptions {
   /** The bot token the emulator accepts; defaults to a fresh, syntactically valid fake token. */
   token?: string;
-  /** Telegram-like flood control answering 429 with `retry_after`; off by default. */
-  floodLimit?: FloodLimits | false;
+  /**
+   * Telegram-like flood control on sendMessage and sendPhoto, answering 429 with
+   * `parameters.retry_after`: `true` for Telegram's documented limits (TELEGRAM_FLOOD_LIMITS: one
+   * message per second per chat, 30 per second in total), or limits of your own. Off by default.
+   */
+  floodLimits?: FloodLimits | boolean;
   /** Interface to listen on; defaults to 127.0.0.1. */
   host?: string;
   /** Port to listen on; defaults to a free one. */

@@ -9,6 +9,8 @@ export const MessagingErrorCodes = {
   connectFailed: 'MESSAGING_ERR_CONNECT_FAILED',
   /** A stream exists with settings that cannot be changed in place (storage, retention). */
   streamConflict: 'MESSAGING_ERR_STREAM_CONFLICT',
+  /** The stream a consumer reads from does not exist (streams not ensured yet, or deleted); may appear later. */
+  streamNotFound: 'MESSAGING_ERR_STREAM_NOT_FOUND',
   /** A durable consumer exists with settings that cannot be changed in place (ack or deliver policy). */
   consumerConflict: 'MESSAGING_ERR_CONSUMER_CONFLICT',
   /** The bus could not be reached in time: timeout, no responders, connection lost, stream full. */
@@ -25,10 +27,14 @@ export const MessagingErrorCodes = {
   retriesExhausted: 'MESSAGING_ERR_RETRIES_EXHAUSTED',
   /** A consumer runner still had work in flight when its stop time ran out. */
   stopTimeout: 'MESSAGING_ERR_STOP_TIMEOUT',
+  /** JetStream could not be reached or could not answer right now (managing a stream or a consumer). */
+  unavailable: 'MESSAGING_ERR_UNAVAILABLE',
   /** A NATS call did not answer within its time limit. */
   timeout: 'MESSAGING_ERR_TIMEOUT',
-  /** A flag key or value the flags bucket does not accept. */
-  invalidFlag: 'MESSAGING_ERR_INVALID_FLAG',
+  /** An event to publish is not a valid CloudEvents envelope, or cannot be encoded as JSON. */
+  invalidEvent: 'MESSAGING_ERR_INVALID_EVENT',
+  /** A handler failed without a stable code of its own; the dead-letter headers carry this code then. */
+  handlerFailed: 'MESSAGING_ERR_HANDLER_FAILED',
 } as const;
 export type MessagingErrorCode = (typeof MessagingErrorCodes)[keyof typeof MessagingErrorCodes];
 

@@ -185,6 +185,12 @@ async function stopAll(code: number): Promise<never> {
 }
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
+// If the process that started this one goes away without a signal (killed hard), stop too, so that
+// no service or chain node is left running behind it.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void stopAll(0);
+}, 500).unref();
 
 try {
   const readyMs = await stack.waitReady(90_000);

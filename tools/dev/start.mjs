@@ -27,4 +27,10 @@ const child = spawn(join(nodeDir, 'node'), ['--import', 'tsx', join(root, 'tools
 // Ctrl-C reaches the whole foreground process group; the launcher handles it and exits itself.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => child.kill('SIGTERM'));
+// `npm start` runs this file under `sh -c`, which does not pass SIGTERM on: when npm is told to stop,
+// this process is orphaned instead. Treat losing the parent as the signal to stop everything.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) child.kill('SIGTERM');
+}, 500).unref();
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

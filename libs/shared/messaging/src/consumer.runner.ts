@@ -7,7 +7,7 @@ import { ensureConsumer, validateConsumerSpec, type ConsumerSpec } from './consu
 import { ConsumerOutcomes, consumerMetrics, type ConsumerMetrics, type ConsumerOutcome } from './consumer.metrics';
 import { deadLetterHeaders, errorCodeOf, errorMessageOf } from './dead-letter';
 import { MessagingError, MessagingErrorCodes } from './errors';
-import { MessageHeaders, headersToRecord, recordGetter, recordToHeaders } from './headers';
+import { MessageHeaders, findHeader, headersToRecord, recordGetter, recordToHeaders } from './headers';
 import { backoffDelayMs, outcomeOfResult, settle, type HandlerOutcome } from './settlement';
 import { assertIntegerInRange, sleep } from './timeout';
 
@@ -60,9 +60,12 @@ export const HANDLE_TIMEOUT_MS_DEFAULT = 30_000;
 export const HANDLE_TIMEOUT_MS_MAX = 60 * 60 * 1_000;
 /**
  * How long one pull request waits on the server for messages. Idle consumers re-pull this often;
- * `stop()` cancels a waiting pull at once, so it does not delay shutdown.
+ * `stop()` stops waiting on a pull at once, so it does not delay shutdown. It also bounds how long
+ * the server keeps a stopped runner's pull request (see `nak`).
  */
-const FETCH_EXPIRES_MS = 10_000;
+const FETCH_EXPIRES_MS = 5_000;
+/** Margin after our last pull request's expiry before a message handed back at stop is redelivered. */
+const PULL_EXPIRY_MARGIN_MS = 250;
 /** A pull that came back empty sooner than this is followed by a short pause, so a misbehaving server cannot make the loop spin. */
 const FETCH_DURATION_MS_MIN = 200;
 const EMPTY_FETCH_PAUSE_MS = 250;
@@ -133,6 +136,8 @@ class ConsumerRunner<T> {
   /** Set when the stop time ran out: the message in hand is no longer kept alive with `working()`. */
   private abandoned = false;
   private loop: Promise<void> | undefined;
+  /** When the server drops our latest pull request at the latest (issue time + FETCH_EXPIRES_MS). */
+  private pullExpiresAtMs = 0;
 
   constructor(
     private readonly options: StartConsumerOptions<T>,
@@ -200,6 +205,7 @@ class ConsumerRunner<T> {
       let received = 0;
       try {
         this.consumer ??= this.options.js.consumers.getConsumerFromInfo(await ensureConsumer(this.options.jsm, this.spec));
+        this.pullExpiresAtMs = Date.now() + FETCH_EXPIRES_MS;
         const batch = await this.consumer.fetch({ max_messages: this.spec.batchSizeMax, expires: FETCH_EXPIRES_MS });
         this.batch = batch;
         if (this.stopping) batch.stop();
@@ -282,6 +288,7 @@ class ConsumerRunner<T> {
     this.inFlight = { message, abort };
     const heartbeat = this.startHeartbeat(message);
     const parent = propagation.extract(ROOT_CONTEXT, headers, recordGetter);
+    const eventId = findHeader(headers, MessageHeaders.cloudEventId);
     let outcome: ConsumerOutcome = ConsumerOutcomes.retried;
     try {
       outcome = await tracer.startActiveSpan(
@@ -293,7 +300,7 @@ class ConsumerRunner<T> {
             'messaging.operation.type': 'process',
             'messaging.destination.name': message.subject,
             'messaging.consumer.group.name': this.spec.durable,
-            'messaging.message.id': headers[MessageHeaders.cloudEventId] ?? '',
+            ...(eventId === undefined ? {} : { 'messaging.message.id': eventId }),
             'messaging.nats.stream': message.info.stream,
             'messaging.nats.stream_sequence': message.seq,
             'messaging.nats.delivery_count': deliveryCount,
@@ -429,16 +436,23 @@ class ConsumerRunner<T> {
     }
   }
 
+  /**
+   * Naks with `delayMs`. Once stopping, the delay lasts at least until our last pull request has
+   * expired on the server: stopping only unsubscribes locally, and nats-server 2.9 hands a message
+   * naked while such a pull request is still pending to that dead request (observed: the message
+   * then waits out a whole ack wait, and another is delivered twice) instead of to a live one.
+   */
   private nak(message: JsMsg, delayMs: number): void {
+    const staleRequestMs = this.stopping ? Math.max(0, this.pullExpiresAtMs + PULL_EXPIRY_MARGIN_MS - Date.now()) : 0;
     try {
-      message.nak(delayMs);
+      message.nak(Math.max(delayMs, staleRequestMs));
     } catch (error) {
       // The connection is gone; the server redelivers after the ack wait instead.
       this.logger.warn({ err: error, durable: this.spec.durable, streamSeq: message.seq }, 'nak failed');
     }
   }
 
-  /** Hands a pulled but unstarted message back for immediate redelivery (here or to another instance). */
+  /** Hands a pulled but unstarted message back for redelivery to another instance, as soon as it can go there. */
   private release(message: JsMsg): void {
     this.logger.debug({ durable: this.spec.durable, streamSeq: message.seq, deliveryCount: message.info.deliveryCount }, 'released unstarted message');
     this.nak(message, 0);

@@ -68,9 +68,8 @@ const readinessResponseSchema = {
 export function createOpsServer(options: OpsServerOptions): OpsServer {
   const isShuttingDown = options.isShuttingDown ?? (() => false);
   const app: FastifyInstance = fastify({
-    // Probes and scrapes every few seconds would drown the service's own log lines.
+    // No request log: probes and scrapes every few seconds would drown the service's own log lines.
     logger: false,
-    disableRequestLogging: true,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,

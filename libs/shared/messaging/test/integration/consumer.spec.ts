@@ -364,8 +364,9 @@ describe('startConsumer: lifecycle', () => {
       handledBy.push({ instance: 'second', n: event.data.n, deliveryCount: delivery.deliveryCount });
     });
     await consumerSettled(testBus, spec, 3);
-    console.log(JSON.stringify(handledBy));
     expect(handledBy.map(({ instance, n }) => `${instance} ${n}`)).toEqual(['first 1', 'second 2', 'second 3']);
+    // Handed back once each, not lost to the stopped instance's pull request on the server.
+    expect(handledBy.filter(({ instance }) => instance === 'second').map(({ deliveryCount }) => deliveryCount)).toEqual([2, 2]);
   });
 
   it('stop() rejects with MESSAGING_ERR_STOP_TIMEOUT when the handler overruns, and aborts its signal', async () => {

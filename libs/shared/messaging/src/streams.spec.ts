@@ -11,11 +11,11 @@ describe('standardStreams', () => {
   it('declares one stream per base with its subjects and ages', () => {
     const specs = standardStreams('sb');
     expect(specs.map((spec) => [spec.name, spec.subjects])).toEqual([
-      ['SB_BOT', ['sb.bot.>']],
-      ['SB_LEDGER', ['sb.ledger.>']],
-      ['SB_CHAIN', ['sb.chain.>']],
-      ['SB_NOTIFY', ['sb.notify.>']],
-      ['SB_ADMIN', ['sb.admin.>']],
+      ['SB_BOT', ['sb.bot.evt.>']],
+      ['SB_LEDGER', ['sb.ledger.evt.>']],
+      ['SB_CHAIN', ['sb.chain.evt.>']],
+      ['SB_NOTIFY', ['sb.notify.evt.>']],
+      ['SB_ADMIN', ['sb.admin.evt.>']],
       ['SB_TG_UPDATES', ['sb.tg.updates.>']],
       ['SB_DLQ', ['sb.dlq.>']],
     ]);

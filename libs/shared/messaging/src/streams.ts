@@ -14,6 +14,7 @@ import {
   Contexts,
   NAMESPACE_PATTERN,
   StreamBases,
+  contextEventsWildcard,
   deadLetterWildcard,
   streamName,
   type Context,
@@ -78,8 +79,9 @@ const ENSURE_ATTEMPTS_MAX = 3;
 const STREAM_NAME_IN_USE_CODE = 10_058;
 
 /**
- * The namespace's streams, one per StreamBases value: each context's stream captures
- * `<ns>.<context>.>` (its events and commands), `TG_UPDATES` the Telegram ingress
+ * The namespace's streams, one per StreamBases value: each context's stream captures its events,
+ * `<ns>.<context>.evt.>` (commands are request/reply and must not be answered by a stream's publish
+ * acknowledgement, so they stay outside every stream), `TG_UPDATES` the Telegram ingress
  * (`<ns>.tg.updates.>`, one day), and `DLQ` every dead letter (`<ns>.dlq.>`, 30 days).
  *
  * @example
@@ -99,8 +101,8 @@ export function standardStreams(namespace: string): StreamSpec[] {
   const contextStreams = Object.entries(contextBases).map(
     ([context, base]): StreamSpec => ({
       name: streamName(namespace, base),
-      subjects: [`${namespace}.${context}.>`],
-      description: `Events and commands of the ${context} context`,
+      subjects: [contextEventsWildcard(namespace, context as Context)],
+      description: `Events of the ${context} context`,
       maxAgeMs: CONTEXT_STREAM_MAX_AGE_MS,
       duplicateWindowMs: DUPLICATE_WINDOW_MS,
     }),

@@ -32,7 +32,7 @@ describe('ensureStreams', () => {
     );
     const ledger = (await jsm.streams.info(`${upper}_LEDGER`)).config;
     expect(ledger).toMatchObject({
-      subjects: [`${namespace}.ledger.>`],
+      subjects: [`${namespace}.ledger.evt.>`],
       storage: 'file',
       retention: 'limits',
       discard: 'old',

@@ -51,6 +51,7 @@ async function waitUntilSettled(): Promise<void> {
     [streamName(e2e.namespace, StreamBases.ledger), durableName('notifier', 'welcome', 'account-opened')],
     [streamName(e2e.namespace, StreamBases.ledger), durableName('admin-audit', 'append', 'ledger-events')],
     [streamName(e2e.namespace, StreamBases.bot), durableName('admin-audit', 'append', 'bot-events')],
+    [streamName(e2e.namespace, StreamBases.notify), durableName('admin-audit', 'append', 'notify-events')],
   ];
   await waitFor(
     async () => {
@@ -79,13 +80,21 @@ describe('walking skeleton', () => {
     const accounts = await e2e.rows('ledger', 'select * from %schema%.accounts where user_id = $1', [registered!.id]);
     expect(accounts).toHaveLength(1);
 
-    await waitUntilSettled();
-    const audited = await e2e.rows<{ event_type: string }>('admin-audit', 'select event_type from %schema%.audit_log where subject = $1 order by seq', [
-      registered!.id,
-    ]);
-    expect(audited.map((row) => row.event_type)).toEqual(
-      expect.arrayContaining(['bot.evt.user.registered.v1', 'ledger.evt.account.opened.v1', 'notify.evt.message.delivered.v1']),
+    // The delivery event leaves the notifier's outbox after the send, so it reaches the audit log a
+    // little after the welcome: wait for all three rather than for a quiet moment.
+    const journeyEvents = ['bot.evt.user.registered.v1', 'ledger.evt.account.opened.v1', 'notify.evt.message.delivered.v1'];
+    const audited = await waitFor(
+      async () => {
+        const rows = await e2e.rows<{ event_type: string }>('admin-audit', 'select event_type from %schema%.audit_log where subject = $1 order by seq', [
+          registered!.id,
+        ]);
+        const types = rows.map((row) => row.event_type);
+        return journeyEvents.every((type) => types.includes(type)) ? types : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, description: 'the journey events in the audit log' },
     );
+    expect([...audited].sort()).toEqual([...journeyEvents].sort());
+    await waitUntilSettled();
 
     // A second /start changes nothing: no new user, no second welcome.
     await e2e.emulator.sendMessage(user, '/start');

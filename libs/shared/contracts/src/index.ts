@@ -3,3 +3,4 @@ export * from './errors';
 export * from './naming';
 export * from './define-event';
 export * from './events';
+export * from './define-command';

@@ -11,6 +11,7 @@ export { dropSchema, migrate, MIGRATIONS_TABLE, type MigrateOptions } from './mi
 export { assertSchemaName, outboxChannel } from './schema-name';
 export { outboxTable, type OutboxRow } from './outbox.schema';
 export { inboxTable, type InboxRow } from './inbox.schema';
+export { idempotencyKeysTable, IdempotencyStates, type IdempotencyKeyRow, type IdempotencyState } from './idempotency.schema';
 export { enqueueEvents, ENQUEUE_MESSAGES_MAX, type OutboxMessage } from './outbox.writer';
 export { createOutboxRelay, type OutboxPublish, type OutboxRelay, type OutboxRelayOptions } from './outbox.relay';
 export { processOnce, purgeInbox, type ProcessOnceOptions, type ProcessOnceResult } from './inbox.process';

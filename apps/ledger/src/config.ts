@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, natsEnv } from '@strongbox/shared-config';
+import { commonEnv, databaseEnv, minorUnits, natsEnv, strictInteger } from '@strongbox/shared-config';
 
 /** Everything the ledger reads from its environment; see `.env.example`. */
 export const ledgerConfigSchema = z.object({
@@ -12,4 +12,19 @@ export const ledgerConfigSchema = z.object({
     .describe('Comma-separated asset codes every user gets an account in, e.g. `USDT`.')
     .transform((value) => value.split(',').map((asset) => asset.trim()))
     .pipe(z.array(z.string().regex(/^[A-Z][A-Z0-9]{1,11}$/, 'an asset code such as USDT')).min(1).max(32)),
+  LEDGER_WITHDRAWAL_MIN_MINOR: minorUnits().default(1_000_000n).describe('Smallest withdrawal, in minor units of the asset.'),
+  LEDGER_WITHDRAWAL_MAX_MINOR: minorUnits().default(10_000_000_000n).describe('Largest single withdrawal, in minor units.'),
+  LEDGER_WITHDRAWAL_DAILY_MAX_MINOR: minorUnits()
+    .default(20_000_000_000n)
+    .describe('Most one user may withdraw in any rolling 24 h, in minor units.'),
+  LEDGER_WITHDRAWAL_FEE_MINOR: minorUnits().default(1_000_000n).describe('Fee per withdrawal, in minor units, posted to the fees account.'),
+  LEDGER_FRAUD_VELOCITY_PER_HOUR: strictInteger({ min: 1, max: 1_000 })
+    .default(5)
+    .describe('Withdrawals per user and hour from which a new one waits for an admin.'),
+  LEDGER_FRAUD_DEPOSIT_COOLING_MS: strictInteger({ min: 0, max: 7 * 24 * 3_600_000 })
+    .default(3_600_000)
+    .describe('A withdrawal this soon after a credited deposit waits for an admin.'),
+  LEDGER_RECONCILE_INTERVAL_MS: strictInteger({ min: 1_000, max: 24 * 3_600_000 })
+    .default(60_000)
+    .describe('How often the reconciliation job checks the ledger invariants.'),
 });

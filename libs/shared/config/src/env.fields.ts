@@ -15,6 +15,20 @@ export const LIST_ITEMS_MAX = 32;
 const STRICT_INTEGER_PATTERN = /^-?(?:0|[1-9][0-9]*)$/;
 
 /**
+ * An amount of money in minor units, as decimal digits (`1500000` = 1.5 USDT at 6 decimals): a
+ * bigint, never a float. Refuses signs, fractions, exponents and leading zeros.
+ *
+ * @example
+ * LEDGER_WITHDRAWAL_FEE_MINOR: minorUnits().default(1_000_000n).describe('Fee per withdrawal, minor units.')
+ */
+export function minorUnits() {
+  return z
+    .string()
+    .regex(/^(?:0|[1-9][0-9]{0,37})$/, 'must be an amount in minor units: decimal digits, no sign, fraction or leading zeros')
+    .transform((value) => BigInt(value));
+}
+
+/**
  * A whole number given in decimal digits, checked against an inclusive range. Refuses `1e3`,
  * `12abc`, `1.5`, `+1`, `007` and surrounding spaces, which `Number()` or `parseInt()` would accept.
  *

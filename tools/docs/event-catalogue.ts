@@ -1,15 +1,98 @@
-// Generates the event catalogue from the contracts lib: docs/events.md (for people) and
-// docs/asyncapi.json (AsyncAPI 3.0, for tools). `npm run docs:events` writes both;
-// tools/docs/event-catalogue.spec.ts fails when the committed files are stale.
+// Generates the bus catalogue from the contracts lib: docs/events.md and docs/commands.md (for
+// people) and docs/asyncapi.json (AsyncAPI 3.0, events and request/reply commands, for tools).
+// `npm run docs:events` writes them; tools/docs/event-catalogue.spec.ts fails when they are stale.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { allEvents, CLOUDEVENTS_SPEC_VERSION, type EventDefinition } from '@strongbox/shared-contracts';
+import {
+  allCommands,
+  allEvents,
+  CLOUDEVENTS_SPEC_VERSION,
+  CommandErrorCodes,
+  type CommandDefinition,
+  type EventDefinition,
+} from '@strongbox/shared-contracts';
 
 const STREAM_OF_CONTEXT: Record<string, string> = { bot: 'BOT', ledger: 'LEDGER', chain: 'CHAIN', notify: 'NOTIFY', admin: 'ADMIN' };
 
 function dataSchema(definition: EventDefinition): Record<string, unknown> {
-  return z.toJSONSchema(definition.schema, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  return jsonSchema(definition.schema, 'output');
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  return z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+}
+
+/** The reply envelope every command answers with, around its result schema. */
+function replySchema(command: CommandDefinition): Record<string, unknown> {
+  return {
+    oneOf: [
+      { type: 'object', required: ['ok', 'result'], properties: { ok: { const: true }, result: jsonSchema(command.response, 'input') } },
+      {
+        type: 'object',
+        required: ['ok', 'error'],
+        properties: {
+          ok: { const: false },
+          error: {
+            type: 'object',
+            required: ['code', 'message', 'retryable'],
+            properties: {
+              code: { enum: [...Object.values(CommandErrorCodes), ...command.errors] },
+              message: { type: 'string' },
+              retryable: { type: 'boolean' },
+              details: { type: 'object' },
+            },
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** The Markdown list of commands. */
+export function renderCommandsMarkdown(): string {
+  const lines = [
+    '# Command catalogue',
+    '',
+    'Generated from `libs/shared/contracts` by `npm run docs:events`; do not edit by hand.',
+    '',
+    'A command asks the service that owns the data to decide something. It is a NATS request/reply (not',
+    'stored in a stream) on `<namespace>.<type>`; the request is the JSON object below, the reply is',
+    '`{"ok": true, "result": …}` or `{"ok": false, "error": {"code", "message", "retryable", "details"}}`.',
+    'Amounts are decimal strings of minor units. A command that moves money needs an `idempotencyKey`:',
+    'retrying with the same key and body returns the first answer (a failure stays a failure), the same key',
+    'with another body is refused. `retryable: true` means the same request may succeed later.',
+    `Errors any command may answer: ${Object.values(CommandErrorCodes).map((code) => `\`${code}\``).join(', ')}.`,
+    '',
+    '| type | idempotent | summary |',
+    '|---|---|---|',
+    ...allCommands.map((command) => `| [\`${command.type}\`](#${command.type.replace(/\./g, '')}) | ${command.idempotent ? 'yes' : 'no'} | ${command.description.split('. ')[0]} |`),
+    '',
+  ];
+  for (const command of allCommands) {
+    lines.push(
+      `## ${command.type}`,
+      '',
+      command.description,
+      '',
+      `- subject: \`<namespace>.${command.type}\``,
+      `- errors: ${command.errors.length > 0 ? command.errors.map((code) => `\`${code}\``).join(', ') : 'only the generic ones'}`,
+      '',
+      'Request:',
+      '',
+      '```json',
+      JSON.stringify(jsonSchema(command.request, 'input'), null, 2),
+      '```',
+      '',
+      'Result:',
+      '',
+      '```json',
+      JSON.stringify(jsonSchema(command.response, 'input'), null, 2),
+      '```',
+      '',
+    );
+  }
+  return lines.join('\n');
 }
 
 /** The Markdown catalogue. */
@@ -83,9 +166,29 @@ export function renderAsyncApi(): string {
     channels[id] = { address: `{namespace}.${event.type}`, parameters: { namespace: { default: 'sb' } }, messages: { [id]: { $ref: `#/components/messages/${id}` } } };
     operations[`receive_${id}`] = { action: 'receive', channel: { $ref: `#/channels/${id}` } };
   }
+  for (const command of allCommands) {
+    const id = command.type.replace(/[.-]/g, '_');
+    messages[`${id}_request`] = { name: `${command.type} request`, title: command.type, summary: command.description, contentType: 'application/json', payload: jsonSchema(command.request, 'input') };
+    messages[`${id}_reply`] = { name: `${command.type} reply`, title: `${command.type} reply`, contentType: 'application/json', payload: replySchema(command) };
+    channels[id] = {
+      address: `{namespace}.${command.type}`,
+      parameters: { namespace: { default: 'sb' } },
+      messages: { request: { $ref: `#/components/messages/${id}_request` }, reply: { $ref: `#/components/messages/${id}_reply` } },
+    };
+    operations[`send_${id}`] = {
+      action: 'send',
+      channel: { $ref: `#/channels/${id}` },
+      messages: [{ $ref: `#/channels/${id}/messages/request` }],
+      reply: { channel: { $ref: `#/channels/${id}` }, messages: [{ $ref: `#/channels/${id}/messages/reply` }] },
+    };
+  }
   const document = {
     asyncapi: '3.0.0',
-    info: { title: 'Strongbox events', version: '1.0.0', description: 'Facts published by the Strongbox services on NATS JetStream.' },
+    info: {
+      title: 'Strongbox bus',
+      version: '1.0.0',
+      description: 'Facts published by the Strongbox services on NATS JetStream, and the commands they answer over NATS request/reply.',
+    },
     defaultContentType: 'application/cloudevents+json',
     servers: { nats: { host: '127.0.0.1:4222', protocol: 'nats' } },
     channels,
@@ -97,9 +200,11 @@ export function renderAsyncApi(): string {
 
 export const eventsMarkdownPath = fileURLToPath(new URL('../../docs/events.md', import.meta.url));
 export const asyncApiPath = fileURLToPath(new URL('../../docs/asyncapi.json', import.meta.url));
+export const commandsMarkdownPath = fileURLToPath(new URL('../../docs/commands.md', import.meta.url));
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(eventsMarkdownPath, renderEventsMarkdown());
+  writeFileSync(commandsMarkdownPath, renderCommandsMarkdown());
   writeFileSync(asyncApiPath, renderAsyncApi());
-  console.log(`wrote ${eventsMarkdownPath} and ${asyncApiPath}`);
+  console.log(`wrote ${eventsMarkdownPath}, ${commandsMarkdownPath} and ${asyncApiPath}`);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { depositConfirmedV1, depositRevertedV1 } from './chain.events';
 import { defineEvent, type EventDefinition } from './define-event';
 
 // ---------------------------------------------------------------------------------------------
@@ -100,4 +101,11 @@ export const messageDeliveredV1 = defineEvent({
 });
 
 /** Every event type the contracts lib declares, for the docs generator and the audit log. */
-export const allEvents: readonly EventDefinition[] = [userRegisteredV1, accountOpenedV1, nodeStatusChangedV1, messageDeliveredV1];
+export const allEvents: readonly EventDefinition[] = [
+  userRegisteredV1,
+  accountOpenedV1,
+  nodeStatusChangedV1,
+  depositConfirmedV1,
+  depositRevertedV1,
+  messageDeliveredV1,
+];

@@ -207,3 +207,6 @@ export const ledgerCommands: readonly CommandDefinition[] = [
   cancelWithdrawalV1,
   manualAdjustmentV1,
 ];
+
+/** Every command the contracts declare, for the docs generator. */
+export const allCommands: readonly CommandDefinition[] = [...ledgerCommands];

@@ -27,6 +27,9 @@ describe('classifyDbError', () => {
     { what: 'wrapped by drizzle', error: new Error('Failed query', { cause: driverError('40001') }), kind: DbFailureKinds.transient },
     { what: 'lib timeout', error: new DbError(DbErrorCodes.timeout, 'ping'), kind: DbFailureKinds.transient },
     { what: 'migration lock timeout', error: new DbError(DbErrorCodes.migrationLockTimeout, 'busy'), kind: DbFailureKinds.transient },
+    { what: 'idempotency key in progress', error: new DbError(DbErrorCodes.idempotencyInProgress, 'running'), kind: DbFailureKinds.transient },
+    { what: 'idempotency conflict', error: new DbError(DbErrorCodes.idempotencyConflict, 'other body'), kind: DbFailureKinds.permanent },
+    { what: 'invalid argument', error: new DbError(DbErrorCodes.invalidArgument, 'bad key'), kind: DbFailureKinds.permanent },
     {
       what: 'migration failed on a lock timeout',
       error: new DbError(DbErrorCodes.migrationFailed, 'failed', { cause: driverError('55P03') }),
@@ -48,5 +51,12 @@ describe('classifyDbError', () => {
     expect(error.code).toBe('DB_ERR_MIGRATION_LOCK_TIMEOUT');
     expect(error.cause).toBe(cause);
     expect(error).toBeInstanceOf(Error);
+  });
+
+  it('says on the error itself whether it is transient, for callers that map errors generically', () => {
+    expect(new DbError(DbErrorCodes.idempotencyInProgress, 'running').transient).toBe(true);
+    expect(new DbError(DbErrorCodes.timeout, 'slow').transient).toBe(true);
+    expect(new DbError(DbErrorCodes.idempotencyConflict, 'other body').transient).toBe(false);
+    expect(new DbError(DbErrorCodes.migrationFailed, 'failed', { cause: driverError('55P03') }).transient).toBe(false);
   });
 });

@@ -14,12 +14,33 @@ export const DbErrorCodes = {
   tooManyMessages: 'DB_ERR_TOO_MANY_MESSAGES',
   /** The injected publish function did not settle within the relay's `publishTimeoutMs`. */
   publishTimeout: 'DB_ERR_PUBLISH_TIMEOUT',
+  /**
+   * A value handed to an operation is malformed: an idempotency key or scope outside its pattern, a
+   * request that cannot be hashed, a response that is not plain JSON (a bigint, a Date) or too large.
+   */
+  invalidArgument: 'DB_ERR_INVALID_ARGUMENT',
+  /** The idempotency key was used before, in the same scope, with a different request; nothing was done. */
+  idempotencyConflict: 'DB_ERR_IDEMPOTENCY_CONFLICT',
+  /** A request with the same idempotency key was still running when the wait ran out; retry shortly. */
+  idempotencyInProgress: 'DB_ERR_IDEMPOTENCY_IN_PROGRESS',
 } as const;
 export type DbErrorCode = (typeof DbErrorCodes)[keyof typeof DbErrorCodes];
 
-/** A failure of the db lib, with a stable `code`; the underlying driver error is kept as `cause`. */
+/** Codes whose operation may succeed when simply tried again later. */
+const TRANSIENT_CODES: ReadonlySet<DbErrorCode> = new Set([
+  DbErrorCodes.timeout,
+  DbErrorCodes.migrationLockTimeout,
+  DbErrorCodes.idempotencyInProgress,
+]);
+
+/**
+ * A failure of the db lib, with a stable `code`; the underlying driver error is kept as `cause`.
+ * `transient` says whether the same call may succeed when tried again later (a timeout, a key still
+ * in progress); callers that map errors generically (the command server) read it.
+ */
 export class DbError extends Error {
   override readonly name = 'DbError';
+  readonly transient: boolean;
 
   constructor(
     readonly code: DbErrorCode,
@@ -27,6 +48,7 @@ export class DbError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.transient = TRANSIENT_CODES.has(code);
   }
 }
 
@@ -74,9 +96,8 @@ const TRANSIENT_NODE_CODES = new Set([
 export function classifyDbError(error: unknown): DbFailureKind {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
     if (current instanceof DbError) {
-      if (current.code === DbErrorCodes.timeout || current.code === DbErrorCodes.migrationLockTimeout) {
-        return DbFailureKinds.transient;
-      }
+      // A permanent DbError may still wrap a transient driver failure (a migration that hit a lock timeout).
+      if (current.transient) return DbFailureKinds.transient;
       continue;
     }
     const code = (current as { code?: unknown }).code;

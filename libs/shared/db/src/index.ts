@@ -15,3 +15,15 @@ export { idempotencyKeysTable, IdempotencyStates, type IdempotencyKeyRow, type I
 export { enqueueEvents, ENQUEUE_MESSAGES_MAX, type OutboxMessage } from './outbox.writer';
 export { createOutboxRelay, type OutboxPublish, type OutboxRelay, type OutboxRelayOptions } from './outbox.relay';
 export { processOnce, purgeInbox, type ProcessOnceOptions, type ProcessOnceResult } from './inbox.process';
+export {
+  executeIdempotent,
+  purgeIdempotencyKeys,
+  requestHash,
+  IDEMPOTENCY_RETENTION_MS_MIN,
+  IDEMPOTENCY_SCOPE_PATTERN,
+  IDEMPOTENCY_WAIT_TIMEOUT_MS_DEFAULT,
+  IDEMPOTENCY_WAIT_TIMEOUT_MS_MAX,
+  IDEMPOTENT_RESPONSE_BYTES_MAX,
+  type ExecuteIdempotentOptions,
+  type IdempotentResult,
+} from './idempotency';

@@ -46,3 +46,34 @@ export {
 export { ConsumerOutcomes, type ConsumerOutcome } from './consumer.metrics';
 export { DeadLetterHeaders } from './dead-letter';
 export { RETRY_AFTER_MS_MAX } from './settlement';
+export {
+  COMMAND_ERROR_DETAILS_BYTES_MAX,
+  COMMAND_ERROR_ISSUES_MAX,
+  COMMAND_ERROR_MESSAGE_LENGTH_MAX,
+  CommandError,
+  errorBodyOf,
+} from './command.error';
+export {
+  COMMAND_CONCURRENCY_MAX_DEFAULT,
+  COMMAND_CONCURRENCY_MAX_LIMIT,
+  COMMAND_CONTENT_TYPE,
+  COMMAND_HANDLE_TIMEOUT_MS_DEFAULT,
+  COMMAND_HANDLE_TIMEOUT_MS_MAX,
+  COMMAND_PAYLOAD_BYTES_MAX,
+  COMMAND_ROUTES_MAX,
+  commandRoute,
+  serveCommands,
+  type AnyCommandRoute,
+  type CommandHandlerContext,
+  type CommandRoute,
+  type CommandServer,
+  type ServeCommandsOptions,
+} from './command.server';
+export {
+  COMMAND_CALL_TIMEOUT_MS_MAX,
+  createCommandClient,
+  type CommandCallOptions,
+  type CommandClient,
+  type CommandClientOptions,
+} from './command.client';
+export { CommandOutcomes, type CommandOutcome } from './command.metrics';

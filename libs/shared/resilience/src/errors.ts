@@ -22,6 +22,8 @@ export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 export class BreakerOpenError extends Error {
   override readonly name = 'BreakerOpenError';
   readonly code = ResilienceErrorCodes.breakerOpen;
+  /** The dependency may be back later: callers (and command replies) treat this as retryable. */
+  readonly transient = true;
 
   constructor(
     readonly breaker: string,
@@ -36,6 +38,7 @@ export class BreakerOpenError extends Error {
 export class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
   readonly code = ResilienceErrorCodes.timeout;
+  readonly transient = true;
 
   constructor(
     readonly timeoutMs: number,
@@ -62,6 +65,7 @@ export class OperationAbortedError extends Error {
 export class TransientError extends Error {
   override readonly name = 'TransientError';
   readonly code = ResilienceErrorCodes.transient;
+  readonly transient = true;
   readonly retryAfterMs: number | undefined;
 
   constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
@@ -74,6 +78,7 @@ export class TransientError extends Error {
 export class PermanentError extends Error {
   override readonly name = 'PermanentError';
   readonly code = ResilienceErrorCodes.permanent;
+  readonly transient = false;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -7,6 +7,7 @@ import { AdvisoryLockClasses } from '../../src/schema-name';
 import { classifyDbError, DbErrorCodes, dropSchema, migrate, MIGRATIONS_TABLE } from '../../src/index';
 import {
   adminSql,
+  FIXTURE_MIGRATIONS_COUNT,
   FIXTURE_MIGRATIONS_FOLDER,
   MIGRATION_LOCK_TIMEOUT_MS,
   openDatabase,
@@ -52,20 +53,20 @@ describe('migrate', () => {
   it('creates the schema, applies the migrations into it with the journal beside them, and is idempotent', async () => {
     const schema = newSchema();
     await migrateFixture(schema);
-    expect(await tablesIn(schema)).toEqual([MIGRATIONS_TABLE, 'inbox', 'outbox', 'widgets']);
-    expect(await journalRows(schema)).toBe(1);
+    expect(await tablesIn(schema)).toEqual([MIGRATIONS_TABLE, 'idempotency_keys', 'inbox', 'outbox', 'widgets']);
+    expect(await journalRows(schema)).toBe(FIXTURE_MIGRATIONS_COUNT);
 
     await migrateFixture(schema);
     await migrateFixture(schema);
-    expect(await journalRows(schema)).toBe(1);
+    expect(await journalRows(schema)).toBe(FIXTURE_MIGRATIONS_COUNT);
   });
 
   it('lets two concurrent runs on one schema both succeed and applies the migrations once', async () => {
     const schema = newSchema();
     const results = await Promise.allSettled([migrateFixture(schema), migrateFixture(schema), migrateFixture(schema)]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
-    expect(await journalRows(schema)).toBe(1);
-    expect(await tablesIn(schema)).toEqual([MIGRATIONS_TABLE, 'inbox', 'outbox', 'widgets']);
+    expect(await journalRows(schema)).toBe(FIXTURE_MIGRATIONS_COUNT);
+    expect(await tablesIn(schema)).toEqual([MIGRATIONS_TABLE, 'idempotency_keys', 'inbox', 'outbox', 'widgets']);
   });
 
   it('waits while another session holds the schema migration lock, and proceeds once it is released', async () => {
@@ -82,7 +83,7 @@ describe('migrate', () => {
       expect(await tablesIn(schema)).toEqual([]);
       await holder`select pg_advisory_unlock(${AdvisoryLockClasses.migration}, hashtext(${schema}))`;
       await migrating;
-      expect(await journalRows(schema)).toBe(1);
+      expect(await journalRows(schema)).toBe(FIXTURE_MIGRATIONS_COUNT);
     } finally {
       holder.release();
     }
@@ -105,8 +106,8 @@ describe('migrate', () => {
   it('applies the same migrations to two schemas side by side, and each connection sees only its own', async () => {
     const [first, second] = [newSchema(), newSchema()];
     await Promise.all([migrateFixture(first), migrateFixture(second)]);
-    expect(await journalRows(first)).toBe(1);
-    expect(await journalRows(second)).toBe(1);
+    expect(await journalRows(first)).toBe(FIXTURE_MIGRATIONS_COUNT);
+    expect(await journalRows(second)).toBe(FIXTURE_MIGRATIONS_COUNT);
 
     const a = openDatabase(first);
     const b = openDatabase(second);

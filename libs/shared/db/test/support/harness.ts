@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
 import pino, { type Logger } from 'pino';
@@ -13,6 +14,10 @@ import * as testSchema from '../fixtures/test.schema';
 export const TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 export const FIXTURE_MIGRATIONS_FOLDER = fileURLToPath(new URL('../fixtures/migrations', import.meta.url));
 export const MIGRATION_LOCK_TIMEOUT_MS = 10_000;
+/** How many migrations the fixture folder holds (its drizzle journal's entries): one journal row each once applied. */
+export const FIXTURE_MIGRATIONS_COUNT: number = (
+  JSON.parse(readFileSync(new URL('../fixtures/migrations/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] }
+).entries.length;
 
 export type TestTables = typeof testSchema;
 export { testSchema };

@@ -77,7 +77,7 @@ describe('walking skeleton', () => {
       user.userId,
     ]);
     expect(registered?.language_code).toBe('ru');
-    const accounts = await e2e.rows('ledger', 'select * from %schema%.accounts where user_id = $1', [registered!.id]);
+    const accounts = await e2e.rows('ledger', "select * from %schema%.accounts where user_id = $1 and kind = 'user_available'", [registered!.id]);
     expect(accounts).toHaveLength(1);
 
     // The delivery event leaves the notifier's outbox after the send, so it reaches the audit log a
@@ -127,7 +127,7 @@ describe('walking skeleton', () => {
     await waitUntilSettled();
 
     const [registered] = await e2e.rows<{ id: string }>('bot-gateway', 'select id from %schema%.users where telegram_user_id = $1', [user.userId]);
-    const accounts = await e2e.rows('ledger', 'select * from %schema%.accounts where user_id = $1', [registered!.id]);
+    const accounts = await e2e.rows('ledger', "select * from %schema%.accounts where user_id = $1 and kind = 'user_available'", [registered!.id]);
     expect(accounts).toHaveLength(1);
     const opened = await e2e.rows('admin-audit', `select * from %schema%.audit_log where subject = $1 and event_type = 'ledger.evt.account.opened.v1'`, [
       registered!.id,

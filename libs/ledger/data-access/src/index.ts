@@ -1,4 +1,72 @@
+// The public face of @strongbox/ledger-data-access: the ledger's tables and migrations, its
+// double-entry engine (accounts, transfers, holds) and the reconciliation of its invariants.
+
+import * as coreSchema from './ledger.schema';
+import * as operationsSchema from './operations.schema';
+
 export * as ledgerSchema from './ledger.schema';
-export { accountsTable, AccountKinds, type AccountKind, type AccountRow } from './ledger.schema';
+/** Every table of the ledger's schema, for `openDatabase`. */
+export const ledgerTables = { ...coreSchema, ...operationsSchema };
+export {
+  DepositStates,
+  depositsTable,
+  WITHDRAWAL_STATES_COUNTING,
+  WithdrawalStates,
+  withdrawalsTable,
+  type DepositRow,
+  type DepositState,
+  type WithdrawalRow,
+  type WithdrawalState,
+} from './operations.schema';
+export {
+  AccountKinds,
+  accountsTable,
+  MINOR_UNITS_COLUMN_MAX,
+  minorUnits,
+  SYSTEM_ACCOUNT_KINDS,
+  TransferCodes,
+  TransferKinds,
+  transfersTable,
+  USER_ACCOUNT_KINDS,
+  type AccountKind,
+  type AccountRow,
+  type SystemAccountKind,
+  type TransferCode,
+  type TransferKind,
+  type TransferRow,
+  type UserAccountKind,
+} from './ledger.schema';
 export { ledgerMigrationsFolder } from './migrations';
-export { listUserAccounts, openUserAccounts } from './accounts.repository';
+export { LedgerError, LedgerErrorCodes, LedgerInvariantError, type LedgerErrorCode, type LedgerErrorDetails } from './errors';
+export {
+  ACCOUNTS_PER_READ_MAX,
+  ASSETS_PER_CALL_MAX,
+  availableOf,
+  ensureSystemAccounts,
+  getAccounts,
+  getUserAccounts,
+  listUserAccounts,
+  openUserAccounts,
+  systemAccountId,
+  type AccountBalance,
+} from './accounts.repository';
+export { TRANSFERS_PER_CALL_MAX, type TransferInput } from './transfers.validation';
+export {
+  createTransfers,
+  EXPIRED_VOIDS_PER_CALL_MAX,
+  listTransfers,
+  TRANSFERS_PAGE_MAX,
+  voidExpiredPendingTransfers,
+  type CreateTransfersInput,
+  type PostedTransfer,
+  type TransferPage,
+} from './transfers.engine';
+export {
+  checkInvariants,
+  Invariants,
+  VIOLATIONS_PER_INVARIANT_MAX,
+  type Invariant,
+  type InvariantReport,
+  type InvariantSource,
+  type InvariantViolation,
+} from './invariants';

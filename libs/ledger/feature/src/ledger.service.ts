@@ -1,32 +1,166 @@
-import { durableName, eventSubject, StreamBases, userRegisteredV1 } from '@strongbox/shared-contracts';
-import { processOnce } from '@strongbox/shared-db';
+import {
+  cancelWithdrawalV1,
+  depositConfirmedV1,
+  depositRevertedV1,
+  durableName,
+  eventSubject,
+  getBalanceV1,
+  LedgerCommandErrors,
+  listHistoryV1,
+  manualAdjustmentV1,
+  openAccountV1,
+  requestWithdrawalV1,
+  StreamBases,
+  transferV1,
+  userRegisteredV1,
+} from '@strongbox/shared-contracts';
+import { classifyDbError, DbFailureKinds, processOnce } from '@strongbox/shared-db';
+import { CommandError, commandRoute, serveCommands, type AnyCommandRoute } from '@strongbox/shared-messaging';
+import { BreakerOpenError, createCircuitBreaker, type Breaker } from '@strongbox/shared-resilience';
 import { eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
-import { ledgerMigrationsFolder, ledgerSchema, openUserAccounts } from '@strongbox/ledger-data-access';
+import { ensureSystemAccounts, ledgerMigrationsFolder, ledgerTables, openUserAccounts } from '@strongbox/ledger-data-access';
+import { createDepositHandlers } from './deposits.handler';
+import { startLedgerJobs } from './ledger.jobs';
+import { createLedgerOperations } from './ledger.operations';
 
 export interface LedgerConfig extends RuntimeConfig {
   /** Assets a user gets an account in, e.g. `['USDT']`. */
   readonly LEDGER_ASSETS: readonly string[];
+  readonly LEDGER_WITHDRAWAL_MIN_MINOR: bigint;
+  readonly LEDGER_WITHDRAWAL_MAX_MINOR: bigint;
+  readonly LEDGER_WITHDRAWAL_DAILY_MAX_MINOR: bigint;
+  readonly LEDGER_WITHDRAWAL_FEE_MINOR: bigint;
+  readonly LEDGER_FRAUD_VELOCITY_PER_HOUR: number;
+  readonly LEDGER_FRAUD_DEPOSIT_COOLING_MS: number;
+  readonly LEDGER_RECONCILE_INTERVAL_MS: number;
 }
 
-/** ledger: opens a user's accounts when the bot registers the user. */
-export async function startLedger(context: ServiceContext<LedgerConfig>): Promise<void> {
-  const { config, namespace } = context;
-  const database = await context.openDatabase({ tables: ledgerSchema, migrationsFolder: ledgerMigrationsFolder });
+/** Failures in a row that open the PostgreSQL breaker, and how long it stays open before a trial. */
+const BREAKER_FAILURES = 5;
+const BREAKER_HALF_OPEN_AFTER_MS = 5_000;
+const COMMAND_STOP_TIMEOUT_MS = 10_000;
 
-  const durable = durableName('ledger', 'open-account', 'user-registered');
+/**
+ * True for failures that say PostgreSQL itself is unreachable (connection refused or lost, server
+ * shutting down, too many connections) — the ones that should open the breaker. A deadlock or a lock
+ * timeout is PostgreSQL working, and a business refusal is the ledger working.
+ */
+function isDatabaseDown(error: unknown): boolean {
+  if (classifyDbError(error) !== DbFailureKinds.transient) return false;
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (/^(08|53|57P)/.test(code) || /^(ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|CONNECT|CONNECTION_)/.test(code)) return true;
+  }
+  return false;
+}
+
+/** Runs a command through the breaker: while PostgreSQL is down, commands fail fast and retryably. */
+function guarded<T>(breaker: Breaker, work: () => Promise<T>): Promise<T> {
+  return breaker.execute(() => work()).catch((error: unknown) => {
+    if (error instanceof BreakerOpenError || isDatabaseDown(error)) {
+      throw new CommandError(LedgerCommandErrors.unavailable, 'the ledger is temporarily unavailable; retry later', { retryable: true, cause: error });
+    }
+    throw error;
+  });
+}
+
+/**
+ * ledger: the double-entry source of truth. Opens accounts when the bot registers a user, credits
+ * confirmed chain deposits once, answers the ledger commands over NATS request/reply, and checks its
+ * invariants continuously.
+ */
+export async function startLedger(context: ServiceContext<LedgerConfig>): Promise<void> {
+  const { config, namespace, logger, registry } = context;
+  const database = await context.openDatabase({ tables: ledgerTables, migrationsFolder: ledgerMigrationsFolder });
+  await database.db.transaction((tx) => ensureSystemAccounts(tx, config.LEDGER_ASSETS));
+
+  // Named apart from the runtime's `postgres` check: that one pings, this one says whether commands
+  // are being refused fast because PostgreSQL kept failing.
+  const breaker = createCircuitBreaker({
+    name: 'postgres-commands',
+    consecutiveFailures: BREAKER_FAILURES,
+    halfOpenAfterMs: BREAKER_HALF_OPEN_AFTER_MS,
+    registry,
+    isFailure: isDatabaseDown,
+  });
+  context.readiness.add(breaker.healthCheck(false));
+
+  // Events from other services.
+  const registeredDurable = durableName('ledger', 'open-account', 'user-registered');
   await context.consume({
     spec: eventConsumerSpec({
       namespace,
       stream: StreamBases.bot,
-      durable,
+      durable: registeredDurable,
       filterSubject: eventSubject(namespace, userRegisteredV1.type),
       description: 'Opens the accounts of every newly registered user',
     }),
     decode: (raw) => userRegisteredV1.parse(raw),
     handle: async (event) => {
-      await processOnce(database, { consumer: durable, eventId: event.id, isolationLevel: 'read committed' }, (tx) =>
+      await processOnce(database, { consumer: registeredDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) =>
         openUserAccounts(tx, { namespace, userId: event.data.userId, assets: config.LEDGER_ASSETS, causationId: event.id }),
       );
     },
   });
+
+  const deposits = createDepositHandlers({ namespace, logger: logger.child({ component: 'deposits' }), registry });
+  const creditDurable = durableName('ledger', 'credit', 'deposit-confirmed');
+  await context.consume({
+    spec: eventConsumerSpec({
+      namespace,
+      stream: StreamBases.chain,
+      durable: creditDurable,
+      filterSubject: eventSubject(namespace, depositConfirmedV1.type),
+      description: 'Credits each confirmed chain deposit once',
+    }),
+    decode: (raw) => depositConfirmedV1.parse(raw),
+    handle: async (event) => {
+      await processOnce(database, { consumer: creditDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => deposits.credit(tx, event));
+    },
+  });
+  const revertDurable = durableName('ledger', 'compensate', 'deposit-reverted');
+  await context.consume({
+    spec: eventConsumerSpec({
+      namespace,
+      stream: StreamBases.chain,
+      durable: revertDurable,
+      filterSubject: eventSubject(namespace, depositRevertedV1.type),
+      description: 'Compensates credited deposits that a reorg removed',
+    }),
+    decode: (raw) => depositRevertedV1.parse(raw),
+    handle: async (event) => {
+      await processOnce(database, { consumer: revertDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => deposits.revert(tx, event));
+    },
+  });
+
+  // Commands.
+  const operations = createLedgerOperations({
+    database,
+    namespace,
+    assets: config.LEDGER_ASSETS,
+    withdrawalLimits: {
+      minMinor: config.LEDGER_WITHDRAWAL_MIN_MINOR,
+      maxMinor: config.LEDGER_WITHDRAWAL_MAX_MINOR,
+      dailyMaxMinor: config.LEDGER_WITHDRAWAL_DAILY_MAX_MINOR,
+      feeMinor: config.LEDGER_WITHDRAWAL_FEE_MINOR,
+    },
+    fraudRules: { velocityMaxPerHour: config.LEDGER_FRAUD_VELOCITY_PER_HOUR, afterDepositCoolingMs: config.LEDGER_FRAUD_DEPOSIT_COOLING_MS },
+  });
+  const routes: AnyCommandRoute[] = [
+    commandRoute(openAccountV1, (request) => guarded(breaker, () => operations.openAccount(request))),
+    commandRoute(getBalanceV1, (request) => guarded(breaker, () => operations.getBalance(request))),
+    commandRoute(listHistoryV1, (request) => guarded(breaker, () => operations.listHistory(request))),
+    commandRoute(transferV1, (request) => guarded(breaker, () => operations.transfer(request))),
+    commandRoute(requestWithdrawalV1, (request) => guarded(breaker, () => operations.requestWithdrawal(request))),
+    commandRoute(cancelWithdrawalV1, (request) => guarded(breaker, () => operations.cancelWithdrawal(request))),
+    commandRoute(manualAdjustmentV1, (request) => guarded(breaker, () => operations.manualAdjustment(request))),
+  ];
+  const commands = await serveCommands({ nc: context.nats, namespace, queue: 'ledger', routes, logger: logger.child({ component: 'commands' }), registry });
+
+  const jobs = startLedgerJobs({ database, namespace, logger: logger.child({ component: 'jobs' }), registry, reconcileIntervalMs: config.LEDGER_RECONCILE_INTERVAL_MS });
+
+  // Registered last, so they run first at shutdown: stop answering, then stop the jobs.
+  context.onShutdown('ledger jobs', () => jobs.stop(COMMAND_STOP_TIMEOUT_MS));
+  context.onShutdown('ledger commands', () => commands.stop(COMMAND_STOP_TIMEOUT_MS));
 }

@@ -8,7 +8,9 @@ import { CLOUDEVENTS_SPEC_VERSION, EVENT_TYPE_PATTERN } from './envelope';
 import { ContractErrorCodes } from './errors';
 import * as catalogue from './index';
 import { depositConfirmedV1, depositRevertedV1 } from './chain.events';
+import { withdrawalCancelledV1, withdrawalRequestedV1 } from './withdrawal.events';
 import { accountOpenedV1, allEvents, assetCodeSchema, languageCodeSchema, messageDeliveredV1, nodeStatusChangedV1, telegramIdSchema, userRegisteredV1 } from './events';
+import { balanceChangedV1, transferPostedV1 } from './ledger.events';
 import { Contexts } from './naming';
 
 const userId = '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9e';
@@ -34,9 +36,73 @@ const samples: Record<string, { source: string; subject?: string; data: unknown 
     subject: userId,
     data: { userId, accounts: [{ accountId: '019a7c3e-5b1f-7d2a-8c3e-000000000001', asset: 'USDT' }], openedAt: at },
   },
+  [transferPostedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-000000000010',
+    data: {
+      transferId: '019a7c3e-5b1f-7d2a-8c3e-000000000010',
+      batchId: '019a7c3e-5b1f-7d2a-8c3e-000000000011',
+      kind: 'pending',
+      code: 'withdrawal',
+      asset: 'USDT',
+      amount: '25000000',
+      debit: { accountId: '019a7c3e-5b1f-7d2a-8c3e-000000000001', kind: 'user_available', userId },
+      credit: { accountId: '019a7c3e-5b1f-7d2a-8c3e-000000000002', kind: 'withdrawals_in_flight', userId: null },
+      pendingId: null,
+      timeoutAt: '2025-01-03T03:04:05.678Z',
+      reference: '019a7c3e-5b1f-7d2a-8c3e-000000000012',
+      metadata: {},
+      postedAt: at,
+    },
+  },
+  [balanceChangedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      accountId: '019a7c3e-5b1f-7d2a-8c3e-000000000001',
+      userId,
+      asset: 'USDT',
+      kind: 'user_available',
+      debitsPosted: '0',
+      creditsPosted: '100000000',
+      debitsPending: '25000000',
+      creditsPending: '0',
+      available: '75000000',
+      transferIds: ['019a7c3e-5b1f-7d2a-8c3e-000000000010'],
+      changedAt: at,
+    },
+  },
   [nodeStatusChangedV1.type]: {
     source: 'strongbox/chain-watcher',
     data: { chainId: 31337, status: 'down', headBlock: null, reason: 'connect ECONNREFUSED 127.0.0.1:8545', changedAt: '2025-01-02T05:04:05+02:00' },
+  },
+  [withdrawalRequestedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      withdrawalId: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+      userId,
+      asset: 'USDT',
+      amount: '25000000',
+      fee: '1000000',
+      toAddress: '0x00000000000000000000000000000000000000aA',
+      state: 'awaiting_approval',
+      reviewReasons: ['new_destination_address'],
+      requestedAt: at,
+    },
+  },
+  [withdrawalCancelledV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      withdrawalId: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+      userId,
+      asset: 'USDT',
+      amount: '25000000',
+      fee: '1000000',
+      toAddress: '0x00000000000000000000000000000000000000aA',
+      cancelledAt: at,
+    },
   },
   [depositConfirmedV1.type]: {
     source: 'strongbox/chain-watcher',

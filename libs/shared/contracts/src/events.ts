@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { depositConfirmedV1, depositRevertedV1 } from './chain.events';
+import { withdrawalCancelledV1, withdrawalRequestedV1 } from './withdrawal.events';
 import { defineEvent, type EventDefinition } from './define-event';
+import { balanceChangedV1, transferPostedV1 } from './ledger.events';
 
 // ---------------------------------------------------------------------------------------------
 // Shared field schemas
@@ -104,6 +106,10 @@ export const messageDeliveredV1 = defineEvent({
 export const allEvents: readonly EventDefinition[] = [
   userRegisteredV1,
   accountOpenedV1,
+  transferPostedV1,
+  balanceChangedV1,
+  withdrawalRequestedV1,
+  withdrawalCancelledV1,
   nodeStatusChangedV1,
   depositConfirmedV1,
   depositRevertedV1,

@@ -6,3 +6,5 @@ export * from './events';
 export * from './define-command';
 export * from './ledger.commands';
 export * from './chain.events';
+export * from './ledger.events';
+export * from './withdrawal.events';

@@ -1,0 +1,456 @@
+import { and, count, eq, gt, inArray, isNull, max, sql, sum } from 'drizzle-orm';
+import type { z } from 'zod';
+import {
+  eventSubject,
+  withdrawalCancelledV1,
+  withdrawalRequestedV1,
+  type cancelWithdrawalV1,
+  type getBalanceV1,
+  type listHistoryV1,
+  type manualAdjustmentV1,
+  type openAccountV1,
+  type requestWithdrawalV1,
+  type transferV1,
+  LedgerCommandErrors,
+} from '@strongbox/shared-contracts';
+import { DbError, DbErrorCodes, enqueueEvents, executeIdempotent, type DatabaseHandle, type DbExecutor } from '@strongbox/shared-db';
+import { newId } from '@strongbox/shared-domain';
+import {
+  AccountKinds,
+  accountsTable,
+  createTransfers,
+  depositsTable,
+  getUserAccounts,
+  LedgerError,
+  LedgerErrorCodes,
+  listTransfers,
+  openUserAccounts,
+  systemAccountId,
+  TransferCodes,
+  TransferKinds,
+  WITHDRAWAL_STATES_COUNTING,
+  WithdrawalStates,
+  withdrawalsTable,
+  type AccountBalance,
+  type TransferInput,
+  type WithdrawalRow,
+} from '@strongbox/ledger-data-access';
+import { CommandError } from '@strongbox/shared-messaging';
+import { checkWithdrawalLimits, reviewReasons, type FraudRules, type WithdrawalLimits } from './withdrawal.policy';
+import { withdrawalMachine } from './withdrawal.machine';
+
+// ---------------------------------------------------------------------------------------------
+// The ledger's commands as operations on its database. Each money command runs once per
+// idempotency key: its effects, its events (outbox) and its answer commit in one transaction, and
+// a business refusal is stored as the answer too, so a retry gets the same refusal.
+// ---------------------------------------------------------------------------------------------
+
+type Wire<C extends { response: z.ZodType }> = z.input<C['response']>;
+type Request<C extends { request: z.ZodType }> = z.output<C['request']>;
+
+export interface LedgerOperationsOptions {
+  readonly database: DatabaseHandle;
+  readonly namespace: string;
+  /** Assets every user gets accounts in. */
+  readonly assets: readonly string[];
+  readonly withdrawalLimits: WithdrawalLimits;
+  readonly fraudRules: FraudRules;
+  /** The clock; tests pass a fixed one. */
+  readonly now?: () => Date;
+}
+
+/** What a money command stored as its answer: the wire result, or the refusal. */
+type StoredAnswer<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly error: StoredRefusal };
+interface StoredRefusal {
+  readonly code: string;
+  readonly message: string;
+  readonly details: Record<string, string>;
+}
+
+const ISOLATION = 'read committed' as const;
+const EVENT_SOURCE = 'strongbox/ledger';
+const DAY_MS = 24 * 60 * 60 * 1_000;
+const HOUR_MS = 60 * 60 * 1_000;
+
+/** Refusals that are decisions about the request: stored with the key and answered as not retryable. */
+class Refusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs `work` behind a savepoint: a LedgerError or Refusal rolls back only what `work` did and comes
+ * back as a stored refusal; anything else (a lost connection) propagates and rolls everything back.
+ */
+async function decide<T>(tx: DbExecutor, work: () => Promise<T>): Promise<StoredAnswer<T>> {
+  await tx.execute(sql`savepoint ledger_decision`);
+  try {
+    const result = await work();
+    await tx.execute(sql`release savepoint ledger_decision`);
+    return { ok: true, result };
+  } catch (error) {
+    if (error instanceof LedgerError || error instanceof Refusal) {
+      await tx.execute(sql`rollback to savepoint ledger_decision`);
+      return { ok: false, error: { code: error.code, message: error.message, details: { ...error.details } } };
+    }
+    throw error;
+  }
+}
+
+/** Turns a stored answer into the reply: the result, or a CommandError that is not retryable. */
+function answer<T>(stored: StoredAnswer<T>): T {
+  if (stored.ok) return stored.result;
+  throw new CommandError(stored.error.code, stored.error.message, { retryable: false, details: stored.error.details });
+}
+
+/** Maps the idempotency layer's own refusals to the ledger's command errors. */
+function idempotencyError(error: unknown): never {
+  if (error instanceof DbError && error.code === DbErrorCodes.idempotencyConflict) {
+    throw new CommandError(LedgerCommandErrors.idempotencyConflict, 'this idempotency key was used with a different request', { retryable: false });
+  }
+  if (error instanceof DbError && error.code === DbErrorCodes.idempotencyInProgress) {
+    throw new CommandError(LedgerCommandErrors.inProgress, 'a request with this idempotency key is still running; retry shortly', { retryable: true });
+  }
+  throw error;
+}
+
+/** A read or an account operation refused by the engine (bad argument, unknown account): not retryable. */
+function asCommandError(error: unknown): never {
+  if (error instanceof LedgerError) throw new CommandError(error.code, error.message, { retryable: false, details: { ...error.details } });
+  throw error;
+}
+
+function balanceOf(accounts: readonly AccountBalance[], userId: string, asset: string): Wire<typeof getBalanceV1> {
+  const available = accounts.find((account) => account.kind === AccountKinds.userAvailable && account.asset === asset);
+  const locked = accounts.find((account) => account.kind === AccountKinds.userLocked && account.asset === asset);
+  if (!available) throw new Refusal(LedgerErrorCodes.accountNotFound, `user ${userId} has no ${asset} account`, { userId, asset });
+  return {
+    accountId: available.id,
+    asset,
+    available: available.available.toString(),
+    pendingOut: available.debitsPending.toString(),
+    locked: locked ? (locked.creditsPosted - locked.debitsPosted).toString() : '0',
+  };
+}
+
+async function balance(tx: DbExecutor, userId: string, asset: string): Promise<Wire<typeof getBalanceV1>> {
+  return balanceOf(await getUserAccounts(tx, userId, asset), userId, asset);
+}
+
+/** Locks the user's available account (and so serialises that user's withdrawals) and returns its id. */
+async function lockAvailableAccount(tx: DbExecutor, userId: string, asset: string): Promise<string> {
+  const [row] = await tx
+    .select({ id: accountsTable.id })
+    .from(accountsTable)
+    .where(and(eq(accountsTable.userId, userId), eq(accountsTable.asset, asset), eq(accountsTable.kind, AccountKinds.userAvailable)))
+    .for('update');
+  if (!row) throw new Refusal(LedgerErrorCodes.accountNotFound, `user ${userId} has no ${asset} account`, { userId, asset });
+  return row.id;
+}
+
+function withdrawalWire(row: WithdrawalRow): z.input<typeof requestWithdrawalV1.response>['withdrawal'] {
+  return {
+    withdrawalId: row.id,
+    userId: row.userId,
+    asset: row.asset,
+    amount: row.amount.toString(),
+    fee: row.fee.toString(),
+    toAddress: row.toAddress,
+    state: row.state,
+    reason: row.reason,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** The ledger's command operations; the service wires each to its command route. */
+export function createLedgerOperations(options: LedgerOperationsOptions) {
+  const { database, namespace } = options;
+  const now = options.now ?? (() => new Date());
+
+  return {
+    async openAccount(request: Request<typeof openAccountV1>): Promise<Wire<typeof openAccountV1>> {
+      const assets = request.assets ?? options.assets;
+      return database.db
+        .transaction(
+          async (tx) => {
+            await openUserAccounts(tx, { namespace, userId: request.userId, assets, causationId: `open-account:${request.userId}` });
+            const accounts = await getUserAccounts(tx, request.userId);
+            return { accounts: accounts.filter((account) => assets.includes(account.asset)).map((a) => ({ accountId: a.id, asset: a.asset, kind: a.kind })) };
+          },
+          { isolationLevel: ISOLATION },
+        )
+        .catch(asCommandError);
+    },
+
+    async getBalance(request: Request<typeof getBalanceV1>): Promise<Wire<typeof getBalanceV1>> {
+      return database.db
+        .transaction(async (tx) => answer(await decide(tx, () => balance(tx, request.userId, request.asset))), { isolationLevel: ISOLATION })
+        .catch(asCommandError);
+    },
+
+    async listHistory(request: Request<typeof listHistoryV1>): Promise<Wire<typeof listHistoryV1>> {
+      return database.db
+        .transaction(
+          async (tx) =>
+            answer(
+              await decide(tx, async () => {
+                const { accountId } = await balance(tx, request.userId, request.asset);
+                const page = await listTransfers(tx, accountId, { limit: request.limit, ...(request.cursor ? { beforeId: request.cursor } : {}) });
+                return {
+                  items: page.transfers.map((transfer) => ({
+                    transferId: transfer.id,
+                    code: transfer.code,
+                    direction: transfer.creditAccountId === accountId ? ('in' as const) : ('out' as const),
+                    amount: transfer.amount.toString(),
+                    state:
+                      transfer.kind === TransferKinds.pending ? ('pending' as const) : transfer.kind === TransferKinds.voidPending ? ('voided' as const) : ('posted' as const),
+                    reference: transfer.reference,
+                    createdAt: transfer.createdAt.toISOString(),
+                  })),
+                  nextCursor: page.nextBeforeId,
+                };
+              }),
+            ),
+          { isolationLevel: ISOLATION },
+        )
+        .catch(asCommandError);
+    },
+
+    async transfer(request: Request<typeof transferV1>): Promise<Wire<typeof transferV1>> {
+      const { response } = await executeIdempotent(database, { scope: 'ledger.transfer', key: request.idempotencyKey, request, isolationLevel: ISOLATION }, (tx) =>
+        decide(tx, async () => {
+          if (request.fromUserId === request.toUserId) {
+            throw new Refusal(LedgerErrorCodes.invalidTransfer, 'a transfer needs two different users');
+          }
+          const from = await balance(tx, request.fromUserId, request.asset);
+          const to = await balance(tx, request.toUserId, request.asset);
+          const transferId = newId();
+          await createTransfers(tx, {
+            namespace,
+            causationId: request.idempotencyKey,
+            transfers: [
+              {
+                id: transferId,
+                debitAccountId: from.accountId,
+                creditAccountId: to.accountId,
+                amount: BigInt(request.amount),
+                code: TransferCodes.internalTransfer,
+                ...(request.note ? { metadata: { note: request.note } } : {}),
+              },
+            ],
+          });
+          return { transferId, from: await balance(tx, request.fromUserId, request.asset), to: await balance(tx, request.toUserId, request.asset) };
+        }),
+      ).catch(idempotencyError);
+      return answer(response);
+    },
+
+    async manualAdjustment(request: Request<typeof manualAdjustmentV1>): Promise<Wire<typeof manualAdjustmentV1>> {
+      const { response } = await executeIdempotent(
+        database,
+        { scope: 'ledger.manual-adjustment', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
+        (tx) =>
+          decide(tx, async () => {
+            const user = await balance(tx, request.userId, request.asset);
+            const adjustments = await systemAccountId(tx, request.asset, AccountKinds.manualAdjustments);
+            const transferId = newId();
+            const credit = request.direction === 'credit';
+            await createTransfers(tx, {
+              namespace,
+              causationId: request.idempotencyKey,
+              transfers: [
+                {
+                  id: transferId,
+                  debitAccountId: credit ? adjustments : user.accountId,
+                  creditAccountId: credit ? user.accountId : adjustments,
+                  amount: BigInt(request.amount),
+                  code: TransferCodes.manualAdjustment,
+                  metadata: { adminId: request.adminId, reason: request.reason },
+                },
+              ],
+            });
+            return { transferId, balance: await balance(tx, request.userId, request.asset) };
+          }),
+      ).catch(idempotencyError);
+      return answer(response);
+    },
+
+    async requestWithdrawal(request: Request<typeof requestWithdrawalV1>): Promise<Wire<typeof requestWithdrawalV1>> {
+      const { response } = await executeIdempotent(
+        database,
+        { scope: 'ledger.request-withdrawal', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
+        (tx) =>
+          decide(tx, async () => {
+            const at = now();
+            const amount = BigInt(request.amount);
+            const fee = options.withdrawalLimits.feeMinor;
+            // The lock makes this user's withdrawals take turns, so the facts below (the 24 h sum,
+            // the count of the last hour) cannot change before this one is recorded.
+            const accountId = await lockAvailableAccount(tx, request.userId, request.asset);
+            const facts = await withdrawalFacts(tx, request.userId, request.toAddress, at);
+            const limit = checkWithdrawalLimits(amount, options.withdrawalLimits, facts);
+            if (!limit.ok) {
+              throw new Refusal(LedgerCommandErrors.withdrawalLimit, limit.message, { limit: limit.reason, limitMinor: limit.limitMinor.toString() });
+            }
+            const reasons = reviewReasons(facts, options.fraudRules, at);
+            const state = reasons.length > 0 ? WithdrawalStates.awaitingApproval : WithdrawalStates.held;
+            const withdrawalId = newId();
+            const holdTransferId = newId();
+            const feeHoldTransferId = fee > 0n ? newId() : null;
+            const holds: TransferInput[] = [
+              {
+                id: holdTransferId,
+                debitAccountId: accountId,
+                creditAccountId: await systemAccountId(tx, request.asset, AccountKinds.withdrawalsInFlight),
+                amount,
+                code: TransferCodes.withdrawal,
+                pending: {},
+                reference: withdrawalId,
+              },
+            ];
+            if (feeHoldTransferId) {
+              holds.push({
+                id: feeHoldTransferId,
+                debitAccountId: accountId,
+                creditAccountId: await systemAccountId(tx, request.asset, AccountKinds.fees),
+                amount: fee,
+                code: TransferCodes.withdrawalFee,
+                pending: {},
+                reference: withdrawalId,
+              });
+            }
+            await createTransfers(tx, { namespace, causationId: request.idempotencyKey, transfers: holds, now: at });
+            const [row] = await tx
+              .insert(withdrawalsTable)
+              .values({
+                id: withdrawalId,
+                userId: request.userId,
+                asset: request.asset,
+                amount,
+                fee,
+                toAddress: request.toAddress,
+                state,
+                reason: reasons.length > 0 ? reasons.join(',') : null,
+                holdTransferId,
+                feeHoldTransferId,
+                createdAt: at,
+                updatedAt: at,
+              })
+              .returning();
+            const event = withdrawalRequestedV1.create({
+              source: EVENT_SOURCE,
+              subject: request.userId,
+              time: at,
+              data: {
+                withdrawalId,
+                userId: request.userId,
+                asset: request.asset,
+                amount: amount.toString(),
+                fee: fee.toString(),
+                toAddress: request.toAddress,
+                state,
+                reviewReasons: reasons,
+                requestedAt: at.toISOString(),
+              },
+            });
+            await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': request.idempotencyKey } }]);
+            if (!row) throw new Error('insert into withdrawals returned no row');
+            return { withdrawal: withdrawalWire(row), balance: await balance(tx, request.userId, request.asset) };
+          }),
+      ).catch(idempotencyError);
+      return answer(response);
+    },
+
+    async cancelWithdrawal(request: Request<typeof cancelWithdrawalV1>): Promise<Wire<typeof cancelWithdrawalV1>> {
+      const { response } = await executeIdempotent(
+        database,
+        { scope: 'ledger.cancel-withdrawal', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
+        (tx) =>
+          decide(tx, async () => {
+            const at = now();
+            const [row] = await tx.select().from(withdrawalsTable).where(eq(withdrawalsTable.id, request.withdrawalId)).for('update');
+            // Another user's withdrawal is reported as missing: its existence is not theirs to learn.
+            if (!row || row.userId !== request.userId) {
+              throw new Refusal(LedgerCommandErrors.withdrawalNotFound, `withdrawal ${request.withdrawalId} not found`, { withdrawalId: request.withdrawalId });
+            }
+            if (!withdrawalMachine.canTransition(row.state, WithdrawalStates.cancelled)) {
+              throw new Refusal(LedgerCommandErrors.invalidWithdrawalState, `a withdrawal in state ${row.state} can no longer be cancelled`, {
+                withdrawalId: row.id,
+                state: row.state,
+              });
+            }
+            const voids: TransferInput[] = [{ id: newId(), voidPendingId: row.holdTransferId, code: TransferCodes.withdrawal, reference: row.id }];
+            if (row.feeHoldTransferId) voids.push({ id: newId(), voidPendingId: row.feeHoldTransferId, code: TransferCodes.withdrawalFee, reference: row.id });
+            await createTransfers(tx, { namespace, causationId: request.idempotencyKey, transfers: voids, now: at });
+            const [updated] = await tx
+              .update(withdrawalsTable)
+              .set({ state: WithdrawalStates.cancelled, updatedAt: at })
+              .where(eq(withdrawalsTable.id, row.id))
+              .returning();
+            const event = withdrawalCancelledV1.create({
+              source: EVENT_SOURCE,
+              subject: row.userId,
+              time: at,
+              data: {
+                withdrawalId: row.id,
+                userId: row.userId,
+                asset: row.asset,
+                amount: row.amount.toString(),
+                fee: row.fee.toString(),
+                toAddress: row.toAddress,
+                cancelledAt: at.toISOString(),
+              },
+            });
+            await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': request.idempotencyKey } }]);
+            if (!updated) throw new Error('update of withdrawals returned no row');
+            return { withdrawal: withdrawalWire(updated), balance: await balance(tx, row.userId, row.asset) };
+          }),
+      ).catch(idempotencyError);
+      return answer(response);
+    },
+  };
+}
+
+export type LedgerOperations = ReturnType<typeof createLedgerOperations>;
+
+/** What the withdrawal policy needs to know about the user, read under the user's account lock. */
+async function withdrawalFacts(tx: DbExecutor, userId: string, toAddress: string, at: Date) {
+  const [recent] = await tx
+    .select({ total: sum(withdrawalsTable.amount), lastHour: count(sql`case when ${withdrawalsTable.createdAt} > ${new Date(at.getTime() - HOUR_MS)} then 1 end`) })
+    .from(withdrawalsTable)
+    .where(
+      and(
+        eq(withdrawalsTable.userId, userId),
+        gt(withdrawalsTable.createdAt, new Date(at.getTime() - DAY_MS)),
+        inArray(withdrawalsTable.state, [...WITHDRAWAL_STATES_COUNTING]),
+      ),
+    );
+  const [usedAddress] = await tx
+    .select({ id: withdrawalsTable.id })
+    .from(withdrawalsTable)
+    .where(
+      and(
+        eq(withdrawalsTable.userId, userId),
+        eq(sql`lower(${withdrawalsTable.toAddress})`, toAddress.toLowerCase()),
+        eq(withdrawalsTable.state, WithdrawalStates.completed),
+      ),
+    )
+    .limit(1);
+  const [deposit] = await tx
+    .select({ last: max(depositsTable.creditedAt) })
+    .from(depositsTable)
+    .where(and(eq(depositsTable.userId, userId), isNull(depositsTable.revertedAt)));
+  return {
+    withdrawnLast24hMinor: BigInt(recent?.total ?? '0'),
+    withdrawalsLastHour: Number(recent?.lastHour ?? 0),
+    addressUsedBefore: usedAddress !== undefined,
+    lastDepositAt: deposit?.last ?? null,
+    // Blocking a user is an admin action (admin-audit); until it exists no user is blacklisted.
+    userBlacklisted: false,
+  };
+}

@@ -73,8 +73,9 @@ export async function startE2eStack(options?: {
       await sql.end({ timeout: 5 });
       const nc = await connect({ servers: TEST_NATS_URL });
       const jsm = await jetstreamManager(nc);
+      // The namespace's streams, and the streams behind its KV buckets (`KV_<ns>_flags`).
       for await (const name of jsm.streams.names()) {
-        if (name.startsWith(`${namespace.toUpperCase()}_`)) await jsm.streams.delete(name);
+        if (name.startsWith(`${namespace.toUpperCase()}_`) || name.startsWith(`KV_${namespace}_`)) await jsm.streams.delete(name);
       }
       await nc.close();
     },

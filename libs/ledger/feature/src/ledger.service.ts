@@ -15,7 +15,7 @@ import {
   userRegisteredV1,
 } from '@strongbox/shared-contracts';
 import { classifyDbError, DbFailureKinds, processOnce } from '@strongbox/shared-db';
-import { CommandError, commandRoute, serveCommands, type AnyCommandRoute } from '@strongbox/shared-messaging';
+import { CommandError, commandRoute, Flags, serveCommands, watchFlags, type AnyCommandRoute, type Flag, type FlagWatcher } from '@strongbox/shared-messaging';
 import { BreakerOpenError, createCircuitBreaker, type Breaker } from '@strongbox/shared-resilience';
 import { eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import { ensureSystemAccounts, ledgerMigrationsFolder, ledgerTables, openUserAccounts } from '@strongbox/ledger-data-access';
@@ -63,6 +63,21 @@ function guarded<T>(breaker: Breaker, work: () => Promise<T>): Promise<T> {
     }
     throw error;
   });
+}
+
+/**
+ * Refuses a command while one of `flags` is on. Checked before the idempotency key is taken, so the
+ * refusal is not remembered: the same request succeeds once the flag is off.
+ */
+function unlessHalted<T>(flags: FlagWatcher, halting: readonly Flag[], work: () => Promise<T>): Promise<T> {
+  for (const flag of halting) {
+    const value = flags.get(flag);
+    if (!value.on) continue;
+    const code = flag === Flags.emergencyStop ? LedgerCommandErrors.emergencyStop : LedgerCommandErrors.maintenance;
+    const what = flag === Flags.emergencyStop ? 'outgoing money movements are halted (emergency stop)' : 'withdrawals are paused for maintenance';
+    return Promise.reject(new CommandError(code, `${what}${value.reason ? `: ${value.reason}` : ''}; please try again later`, { retryable: true }));
+  }
+  return work();
 }
 
 /**
@@ -147,12 +162,15 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     },
     fraudRules: { velocityMaxPerHour: config.LEDGER_FRAUD_VELOCITY_PER_HOUR, afterDepositCoolingMs: config.LEDGER_FRAUD_DEPOSIT_COOLING_MS },
   });
+  const flags = await watchFlags({ nc: context.nats, namespace, logger: logger.child({ component: 'flags' }) });
+  const outgoing = [Flags.emergencyStop] as const;
+  const withdrawing = [Flags.emergencyStop, Flags.maintenance] as const;
   const routes: AnyCommandRoute[] = [
     commandRoute(openAccountV1, (request) => guarded(breaker, () => operations.openAccount(request))),
     commandRoute(getBalanceV1, (request) => guarded(breaker, () => operations.getBalance(request))),
     commandRoute(listHistoryV1, (request) => guarded(breaker, () => operations.listHistory(request))),
-    commandRoute(transferV1, (request) => guarded(breaker, () => operations.transfer(request))),
-    commandRoute(requestWithdrawalV1, (request) => guarded(breaker, () => operations.requestWithdrawal(request))),
+    commandRoute(transferV1, (request) => unlessHalted(flags, outgoing, () => guarded(breaker, () => operations.transfer(request)))),
+    commandRoute(requestWithdrawalV1, (request) => unlessHalted(flags, withdrawing, () => guarded(breaker, () => operations.requestWithdrawal(request)))),
     commandRoute(cancelWithdrawalV1, (request) => guarded(breaker, () => operations.cancelWithdrawal(request))),
     commandRoute(manualAdjustmentV1, (request) => guarded(breaker, () => operations.manualAdjustment(request))),
   ];
@@ -162,5 +180,6 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
 
   // Registered last, so they run first at shutdown: stop answering, then stop the jobs.
   context.onShutdown('ledger jobs', () => jobs.stop(COMMAND_STOP_TIMEOUT_MS));
+  context.onShutdown('flags', () => flags.stop());
   context.onShutdown('ledger commands', () => commands.stop(COMMAND_STOP_TIMEOUT_MS));
 }

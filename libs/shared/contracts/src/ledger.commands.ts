@@ -31,6 +31,10 @@ export const LedgerCommandErrors = {
   withdrawalLimit: 'LEDGER_ERR_WITHDRAWAL_LIMIT',
   /** The ledger is temporarily unable to serve (database down); retry later. */
   unavailable: 'LEDGER_ERR_UNAVAILABLE',
+  /** The emergency stop is on: every outgoing money movement is halted; reads keep working. Retryable. */
+  emergencyStop: 'LEDGER_ERR_EMERGENCY_STOP',
+  /** Maintenance mode (the chain is unusable): withdrawals are refused for now. Retryable. */
+  maintenance: 'LEDGER_ERR_MAINTENANCE',
 } as const;
 
 const balanceSchema = z.object({
@@ -108,6 +112,7 @@ export const transferV1 = defineCommand({
     LedgerCommandErrors.accountNotFound,
     LedgerCommandErrors.insufficientFunds,
     LedgerCommandErrors.invalidTransfer,
+    LedgerCommandErrors.emergencyStop,
     LedgerCommandErrors.idempotencyConflict,
     LedgerCommandErrors.inProgress,
     LedgerCommandErrors.unavailable,
@@ -149,6 +154,8 @@ export const requestWithdrawalV1 = defineCommand({
     LedgerCommandErrors.accountNotFound,
     LedgerCommandErrors.insufficientFunds,
     LedgerCommandErrors.withdrawalLimit,
+    LedgerCommandErrors.emergencyStop,
+    LedgerCommandErrors.maintenance,
     LedgerCommandErrors.idempotencyConflict,
     LedgerCommandErrors.inProgress,
     LedgerCommandErrors.unavailable,

@@ -77,3 +77,4 @@ export {
   type CommandClientOptions,
 } from './command.client';
 export { CommandOutcomes, type CommandOutcome } from './command.metrics';
+export { Flags, setFlag, watchFlags, type Flag, type FlagValue, type FlagWatcher } from './flags';

@@ -27,4 +27,10 @@ export const ledgerConfigSchema = z.object({
   LEDGER_RECONCILE_INTERVAL_MS: strictInteger({ min: 1_000, max: 24 * 3_600_000 })
     .default(60_000)
     .describe('How often the reconciliation job checks the ledger invariants.'),
+  LEDGER_PLAN_ACCRUAL_INTERVAL_MS: strictInteger({ min: 1_000, max: 24 * 3_600_000 })
+    .default(600_000)
+    .describe(
+      'How often the plan accrual job credits the interest of UTC days that are over and matures deposits whose term ended; ' +
+        'a day is paid at most this long after midnight UTC.',
+    ),
 });

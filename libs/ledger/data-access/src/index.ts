@@ -3,10 +3,11 @@
 
 import * as coreSchema from './ledger.schema';
 import * as operationsSchema from './operations.schema';
+import * as plansSchema from './plans.schema';
 
 export * as ledgerSchema from './ledger.schema';
 /** Every table of the ledger's schema, for `openDatabase`. */
-export const ledgerTables = { ...coreSchema, ...operationsSchema };
+export const ledgerTables = { ...coreSchema, ...operationsSchema, ...plansSchema };
 export {
   DepositStates,
   depositsTable,
@@ -18,6 +19,20 @@ export {
   type WithdrawalRow,
   type WithdrawalState,
 } from './operations.schema';
+export {
+  PLAN_CODE_LENGTH_MAX,
+  PLAN_CODE_PATTERN,
+  PLAN_RATE_BPS_MAX,
+  PLAN_TERM_DAYS_MAX,
+  planAccrualsTable,
+  PlanDepositStates,
+  planDepositsTable,
+  plansTable,
+  type PlanAccrualRow,
+  type PlanDepositRow,
+  type PlanDepositState,
+  type PlanRow,
+} from './plans.schema';
 export {
   AccountKinds,
   accountsTable,

@@ -1,1 +1,15 @@
 export { startLedger, type LedgerConfig } from './ledger.service';
+export { createPlanOperations, PlanRefusal, type PlanOperations, type PlanOperationsOptions } from './plans.operations';
+export {
+  accrueNextDay,
+  matureIfDue,
+  PLAN_DEPOSIT_DAYS_PER_RUN_MAX,
+  PLAN_DEPOSITS_PER_PAGE,
+  runPlanAccrual,
+  startPlanAccrualJob,
+  type AccrualStep,
+  type PlanAccrualJob,
+  type PlanAccrualRun,
+  type RunPlanAccrualOptions,
+} from './plans.accrual';
+export { addDays, daysBetween, interestForDay, interestThroughDay, maturityOf, utcDay } from './plans.interest';

@@ -13,7 +13,7 @@ import {
   type transferV1,
   LedgerCommandErrors,
 } from '@strongbox/shared-contracts';
-import { DbError, DbErrorCodes, enqueueEvents, executeIdempotent, type DatabaseHandle, type DbExecutor } from '@strongbox/shared-db';
+import { enqueueEvents, executeIdempotent, type DatabaseHandle, type DbExecutor } from '@strongbox/shared-db';
 import { newId } from '@strongbox/shared-domain';
 import {
   AccountKinds,
@@ -21,7 +21,6 @@ import {
   createTransfers,
   depositsTable,
   getUserAccounts,
-  LedgerError,
   LedgerErrorCodes,
   listTransfers,
   openUserAccounts,
@@ -31,11 +30,10 @@ import {
   WITHDRAWAL_STATES_COUNTING,
   WithdrawalStates,
   withdrawalsTable,
-  type AccountBalance,
   type TransferInput,
   type WithdrawalRow,
 } from '@strongbox/ledger-data-access';
-import { CommandError } from '@strongbox/shared-messaging';
+import { answer, asCommandError, balanceOf, decide, idempotencyError, Refusal } from './command.decisions';
 import { checkWithdrawalLimits, reviewReasons, type FraudRules, type WithdrawalLimits } from './withdrawal.policy';
 import { withdrawalMachine } from './withdrawal.machine';
 
@@ -59,84 +57,10 @@ export interface LedgerOperationsOptions {
   readonly now?: () => Date;
 }
 
-/** What a money command stored as its answer: the wire result, or the refusal. */
-type StoredAnswer<T> = { readonly ok: true; readonly result: T } | { readonly ok: false; readonly error: StoredRefusal };
-interface StoredRefusal {
-  readonly code: string;
-  readonly message: string;
-  readonly details: Record<string, string>;
-}
-
 const ISOLATION = 'read committed' as const;
 const EVENT_SOURCE = 'strongbox/ledger';
 const DAY_MS = 24 * 60 * 60 * 1_000;
 const HOUR_MS = 60 * 60 * 1_000;
-
-/** Refusals that are decisions about the request: stored with the key and answered as not retryable. */
-class Refusal extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
-/**
- * Runs `work` behind a savepoint: a LedgerError or Refusal rolls back only what `work` did and comes
- * back as a stored refusal; anything else (a lost connection) propagates and rolls everything back.
- */
-async function decide<T>(tx: DbExecutor, work: () => Promise<T>): Promise<StoredAnswer<T>> {
-  await tx.execute(sql`savepoint ledger_decision`);
-  try {
-    const result = await work();
-    await tx.execute(sql`release savepoint ledger_decision`);
-    return { ok: true, result };
-  } catch (error) {
-    if (error instanceof LedgerError || error instanceof Refusal) {
-      await tx.execute(sql`rollback to savepoint ledger_decision`);
-      return { ok: false, error: { code: error.code, message: error.message, details: { ...error.details } } };
-    }
-    throw error;
-  }
-}
-
-/** Turns a stored answer into the reply: the result, or a CommandError that is not retryable. */
-function answer<T>(stored: StoredAnswer<T>): T {
-  if (stored.ok) return stored.result;
-  throw new CommandError(stored.error.code, stored.error.message, { retryable: false, details: stored.error.details });
-}
-
-/** Maps the idempotency layer's own refusals to the ledger's command errors. */
-function idempotencyError(error: unknown): never {
-  if (error instanceof DbError && error.code === DbErrorCodes.idempotencyConflict) {
-    throw new CommandError(LedgerCommandErrors.idempotencyConflict, 'this idempotency key was used with a different request', { retryable: false });
-  }
-  if (error instanceof DbError && error.code === DbErrorCodes.idempotencyInProgress) {
-    throw new CommandError(LedgerCommandErrors.inProgress, 'a request with this idempotency key is still running; retry shortly', { retryable: true });
-  }
-  throw error;
-}
-
-/** A read or an account operation refused by the engine (bad argument, unknown account): not retryable. */
-function asCommandError(error: unknown): never {
-  if (error instanceof LedgerError) throw new CommandError(error.code, error.message, { retryable: false, details: { ...error.details } });
-  throw error;
-}
-
-function balanceOf(accounts: readonly AccountBalance[], userId: string, asset: string): Wire<typeof getBalanceV1> {
-  const available = accounts.find((account) => account.kind === AccountKinds.userAvailable && account.asset === asset);
-  const locked = accounts.find((account) => account.kind === AccountKinds.userLocked && account.asset === asset);
-  if (!available) throw new Refusal(LedgerErrorCodes.accountNotFound, `user ${userId} has no ${asset} account`, { userId, asset });
-  return {
-    accountId: available.id,
-    asset,
-    available: available.available.toString(),
-    pendingOut: available.debitsPending.toString(),
-    locked: locked ? (locked.creditsPosted - locked.debitsPosted).toString() : '0',
-  };
-}
 
 async function balance(tx: DbExecutor, userId: string, asset: string): Promise<Wire<typeof getBalanceV1>> {
   return balanceOf(await getUserAccounts(tx, userId, asset), userId, asset);
@@ -420,8 +344,10 @@ export type LedgerOperations = ReturnType<typeof createLedgerOperations>;
 
 /** What the withdrawal policy needs to know about the user, read under the user's account lock. */
 async function withdrawalFacts(tx: DbExecutor, userId: string, toAddress: string, at: Date) {
+  // The hour bound goes through gt() on the column, so drizzle encodes the Date as the column does:
+  // a bare Date interpolated into sql`` reaches the driver unencoded and the query fails.
   const [recent] = await tx
-    .select({ total: sum(withdrawalsTable.amount), lastHour: count(sql`case when ${withdrawalsTable.createdAt} > ${new Date(at.getTime() - HOUR_MS)} then 1 end`) })
+    .select({ total: sum(withdrawalsTable.amount), lastHour: count(sql`case when ${gt(withdrawalsTable.createdAt, new Date(at.getTime() - HOUR_MS))} then 1 end`) })
     .from(withdrawalsTable)
     .where(
       and(

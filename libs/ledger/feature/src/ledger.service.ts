@@ -2,13 +2,17 @@ import {
   cancelWithdrawalV1,
   depositConfirmedV1,
   depositRevertedV1,
+  disablePlanV1,
   durableName,
   eventSubject,
   getBalanceV1,
   LedgerCommandErrors,
   listHistoryV1,
+  listPlansV1,
   manualAdjustmentV1,
   openAccountV1,
+  openPlanDepositV1,
+  publishPlanV1,
   requestWithdrawalV1,
   StreamBases,
   transferV1,
@@ -22,6 +26,8 @@ import { ensureSystemAccounts, ledgerMigrationsFolder, ledgerTables, openUserAcc
 import { createDepositHandlers } from './deposits.handler';
 import { startLedgerJobs } from './ledger.jobs';
 import { createLedgerOperations } from './ledger.operations';
+import { startPlanAccrualJob } from './plans.accrual';
+import { createPlanOperations } from './plans.operations';
 
 export interface LedgerConfig extends RuntimeConfig {
   /** Assets a user gets an account in, e.g. `['USDT']`. */
@@ -33,6 +39,8 @@ export interface LedgerConfig extends RuntimeConfig {
   readonly LEDGER_FRAUD_VELOCITY_PER_HOUR: number;
   readonly LEDGER_FRAUD_DEPOSIT_COOLING_MS: number;
   readonly LEDGER_RECONCILE_INTERVAL_MS: number;
+  /** How often the plan accrual job looks for deposit-days to credit and deposits to mature. */
+  readonly LEDGER_PLAN_ACCRUAL_INTERVAL_MS: number;
 }
 
 /** Failures in a row that open the PostgreSQL breaker, and how long it stays open before a trial. */
@@ -165,6 +173,7 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
   const flags = await watchFlags({ nc: context.nats, namespace, logger: logger.child({ component: 'flags' }) });
   const outgoing = [Flags.emergencyStop] as const;
   const withdrawing = [Flags.emergencyStop, Flags.maintenance] as const;
+  const plans = createPlanOperations({ database, namespace, assets: config.LEDGER_ASSETS });
   const routes: AnyCommandRoute[] = [
     commandRoute(openAccountV1, (request) => guarded(breaker, () => operations.openAccount(request))),
     commandRoute(getBalanceV1, (request) => guarded(breaker, () => operations.getBalance(request))),
@@ -173,13 +182,25 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     commandRoute(requestWithdrawalV1, (request) => unlessHalted(flags, withdrawing, () => guarded(breaker, () => operations.requestWithdrawal(request)))),
     commandRoute(cancelWithdrawalV1, (request) => guarded(breaker, () => operations.cancelWithdrawal(request))),
     commandRoute(manualAdjustmentV1, (request) => guarded(breaker, () => operations.manualAdjustment(request))),
+    commandRoute(publishPlanV1, (request) => guarded(breaker, () => plans.publishPlan(request))),
+    commandRoute(disablePlanV1, (request) => guarded(breaker, () => plans.disablePlan(request))),
+    commandRoute(listPlansV1, (request) => guarded(breaker, () => plans.listPlans(request))),
+    commandRoute(openPlanDepositV1, (request) => guarded(breaker, () => plans.openPlanDeposit(request))),
   ];
   const commands = await serveCommands({ nc: context.nats, namespace, queue: 'ledger', routes, logger: logger.child({ component: 'commands' }), registry });
 
   const jobs = startLedgerJobs({ database, namespace, logger: logger.child({ component: 'jobs' }), registry, reconcileIntervalMs: config.LEDGER_RECONCILE_INTERVAL_MS });
+  const planAccrual = startPlanAccrualJob({
+    database,
+    namespace,
+    logger: logger.child({ component: 'plan-accrual' }),
+    registry,
+    intervalMs: config.LEDGER_PLAN_ACCRUAL_INTERVAL_MS,
+  });
 
   // Registered last, so they run first at shutdown: stop answering, then stop the jobs.
   context.onShutdown('ledger jobs', () => jobs.stop(COMMAND_STOP_TIMEOUT_MS));
+  context.onShutdown('ledger plan accrual', () => planAccrual.stop(COMMAND_STOP_TIMEOUT_MS));
   context.onShutdown('flags', () => flags.stop());
   context.onShutdown('ledger commands', () => commands.stop(COMMAND_STOP_TIMEOUT_MS));
 }

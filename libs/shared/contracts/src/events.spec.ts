@@ -9,6 +9,7 @@ import { ContractErrorCodes } from './errors';
 import * as catalogue from './index';
 import { depositConfirmedV1, depositRevertedV1 } from './chain.events';
 import { withdrawalCancelledV1, withdrawalRequestedV1 } from './withdrawal.events';
+import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from './plan.events';
 import { accountOpenedV1, allEvents, assetCodeSchema, languageCodeSchema, messageDeliveredV1, nodeStatusChangedV1, telegramIdSchema, userRegisteredV1 } from './events';
 import { balanceChangedV1, transferPostedV1 } from './ledger.events';
 import { Contexts } from './naming';
@@ -102,6 +103,54 @@ const samples: Record<string, { source: string; subject?: string; data: unknown 
       fee: '1000000',
       toAddress: '0x00000000000000000000000000000000000000aA',
       cancelledAt: at,
+    },
+  },
+  [planDepositOpenedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      depositId: '019a7c3e-5b1f-7d2a-8c3e-000000000020',
+      userId,
+      planCode: 'fixed-90',
+      planVersion: 2,
+      asset: 'USDT',
+      principal: '1000000000',
+      rateBps: 450,
+      termDays: 90,
+      transferId: '019a7c3e-5b1f-7d2a-8c3e-000000000021',
+      openedAt: at,
+      maturesAt: '2025-04-02T03:04:05.678Z',
+    },
+  },
+  [planDepositAccruedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      depositId: '019a7c3e-5b1f-7d2a-8c3e-000000000020',
+      userId,
+      planCode: 'fixed-90',
+      planVersion: 2,
+      asset: 'USDT',
+      day: '2025-01-02',
+      amount: '123287',
+      accruedTotal: '123287',
+      transferId: '019a7c3e-5b1f-7d2a-8c3e-000000000022',
+      accruedAt: '2025-01-03T00:05:00.000Z',
+    },
+  },
+  [planDepositMaturedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      depositId: '019a7c3e-5b1f-7d2a-8c3e-000000000020',
+      userId,
+      planCode: 'fixed-90',
+      planVersion: 2,
+      asset: 'USDT',
+      principal: '1000000000',
+      accruedTotal: '11095890',
+      transferId: '019a7c3e-5b1f-7d2a-8c3e-000000000023',
+      maturedAt: '2025-04-02T03:05:00.000Z',
     },
   },
   [depositConfirmedV1.type]: {

@@ -8,3 +8,5 @@ export * from './ledger.commands';
 export * from './chain.events';
 export * from './ledger.events';
 export * from './withdrawal.events';
+export * from './plan.commands';
+export * from './plan.events';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, idempotencyKeySchema, type CommandDefinition } from './define-command';
+import { planCommands } from './plan.commands';
 
 // ---------------------------------------------------------------------------------------------
 // The ledger's commands (request/reply on `<ns>.ledger.cmd.<name>.v<N>`). Amounts travel as decimal
@@ -216,4 +217,4 @@ export const ledgerCommands: readonly CommandDefinition[] = [
 ];
 
 /** Every command the contracts declare, for the docs generator. */
-export const allCommands: readonly CommandDefinition[] = [...ledgerCommands];
+export const allCommands: readonly CommandDefinition[] = [...ledgerCommands, ...planCommands];

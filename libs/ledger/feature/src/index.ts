@@ -13,3 +13,6 @@ export {
   type RunPlanAccrualOptions,
 } from './plans.accrual';
 export { addDays, daysBetween, interestForDay, interestThroughDay, maturityOf, utcDay } from './plans.interest';
+export { createLedgerOperations, type LedgerOperations, type LedgerOperationsOptions } from './ledger.operations';
+export { checkWithdrawalLimits, reviewReasons, ReviewReasons, WithdrawalLimitReasons, type FraudRules, type WithdrawalLimits } from './withdrawal.policy';
+export { withdrawalMachine } from './withdrawal.machine';

@@ -2,8 +2,12 @@ import { and, count, eq, gt, inArray, isNull, max, sql, sum } from 'drizzle-orm'
 import type { z } from 'zod';
 import {
   eventSubject,
+  withdrawalApprovedV1,
   withdrawalCancelledV1,
+  withdrawalRejectedV1,
   withdrawalRequestedV1,
+  type approveWithdrawalV1,
+  type rejectWithdrawalV1,
   type cancelWithdrawalV1,
   type getBalanceV1,
   type listHistoryV1,
@@ -32,6 +36,7 @@ import {
   withdrawalsTable,
   type TransferInput,
   type WithdrawalRow,
+  type WithdrawalState,
 } from '@strongbox/ledger-data-access';
 import { answer, asCommandError, balanceOf, decide, idempotencyError, Refusal } from './command.decisions';
 import { checkWithdrawalLimits, reviewReasons, type FraudRules, type WithdrawalLimits } from './withdrawal.policy';
@@ -308,14 +313,8 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
                 state: row.state,
               });
             }
-            const voids: TransferInput[] = [{ id: newId(), voidPendingId: row.holdTransferId, code: TransferCodes.withdrawal, reference: row.id }];
-            if (row.feeHoldTransferId) voids.push({ id: newId(), voidPendingId: row.feeHoldTransferId, code: TransferCodes.withdrawalFee, reference: row.id });
-            await createTransfers(tx, { namespace, causationId: request.idempotencyKey, transfers: voids, now: at });
-            const [updated] = await tx
-              .update(withdrawalsTable)
-              .set({ state: WithdrawalStates.cancelled, updatedAt: at })
-              .where(eq(withdrawalsTable.id, row.id))
-              .returning();
+            await releaseHolds(tx, namespace, row, request.idempotencyKey, at);
+            const updated = await setWithdrawalState(tx, row.id, WithdrawalStates.cancelled, row.reason, at);
             const event = withdrawalCancelledV1.create({
               source: EVENT_SOURCE,
               subject: row.userId,
@@ -331,7 +330,53 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
               },
             });
             await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': request.idempotencyKey } }]);
-            if (!updated) throw new Error('update of withdrawals returned no row');
+            return { withdrawal: withdrawalWire(updated), balance: await balance(tx, row.userId, row.asset) };
+          }),
+      ).catch(idempotencyError);
+      return answer(response);
+    },
+
+    async approveWithdrawal(request: Request<typeof approveWithdrawalV1>): Promise<Wire<typeof approveWithdrawalV1>> {
+      const { response } = await executeIdempotent(
+        database,
+        { scope: 'ledger.approve-withdrawal', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
+        (tx) =>
+          decide(tx, async () => {
+            const at = now();
+            const row = await lockWithdrawal(tx, request.withdrawalId);
+            withdrawalTransition(row, WithdrawalStates.approved);
+            const updated = await setWithdrawalState(tx, row.id, WithdrawalStates.approved, row.reason, at);
+            const event = withdrawalApprovedV1.create({
+              source: EVENT_SOURCE,
+              subject: row.userId,
+              time: at,
+              data: { ...withdrawalEventFields(row), approvedBy: request.adminId, approvedAt: at.toISOString() },
+            });
+            await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': request.idempotencyKey } }]);
+            return { withdrawal: withdrawalWire(updated) };
+          }),
+      ).catch(idempotencyError);
+      return answer(response);
+    },
+
+    async rejectWithdrawal(request: Request<typeof rejectWithdrawalV1>): Promise<Wire<typeof rejectWithdrawalV1>> {
+      const { response } = await executeIdempotent(
+        database,
+        { scope: 'ledger.reject-withdrawal', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
+        (tx) =>
+          decide(tx, async () => {
+            const at = now();
+            const row = await lockWithdrawal(tx, request.withdrawalId);
+            withdrawalTransition(row, WithdrawalStates.rejected);
+            await releaseHolds(tx, namespace, row, request.idempotencyKey, at);
+            const updated = await setWithdrawalState(tx, row.id, WithdrawalStates.rejected, request.reason, at);
+            const event = withdrawalRejectedV1.create({
+              source: EVENT_SOURCE,
+              subject: row.userId,
+              time: at,
+              data: { ...withdrawalEventFields(row), rejectedBy: request.adminId, reason: request.reason, rejectedAt: at.toISOString() },
+            });
+            await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': request.idempotencyKey } }]);
             return { withdrawal: withdrawalWire(updated), balance: await balance(tx, row.userId, row.asset) };
           }),
       ).catch(idempotencyError);
@@ -341,6 +386,37 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
 }
 
 export type LedgerOperations = ReturnType<typeof createLedgerOperations>;
+
+/** Locks a withdrawal for a state change; an unknown id is a refusal. */
+async function lockWithdrawal(tx: DbExecutor, withdrawalId: string): Promise<WithdrawalRow> {
+  const [row] = await tx.select().from(withdrawalsTable).where(eq(withdrawalsTable.id, withdrawalId)).for('update');
+  if (!row) throw new Refusal(LedgerCommandErrors.withdrawalNotFound, `withdrawal ${withdrawalId} not found`, { withdrawalId });
+  return row;
+}
+
+/** Refuses a transition the withdrawal state machine does not declare. */
+function withdrawalTransition(row: WithdrawalRow, to: WithdrawalState): void {
+  if (!withdrawalMachine.canTransition(row.state, to)) {
+    throw new Refusal(LedgerCommandErrors.invalidWithdrawalState, `a withdrawal in state ${row.state} cannot become ${to}`, { withdrawalId: row.id, state: row.state });
+  }
+}
+
+async function setWithdrawalState(tx: DbExecutor, id: string, state: WithdrawalState, reason: string | null, at: Date): Promise<WithdrawalRow> {
+  const [updated] = await tx.update(withdrawalsTable).set({ state, reason, updatedAt: at }).where(eq(withdrawalsTable.id, id)).returning();
+  if (!updated) throw new Error(`withdrawal ${id} vanished while locked`);
+  return updated;
+}
+
+/** Voids the holds of a withdrawal (amount and fee) in one linked call. */
+async function releaseHolds(tx: DbExecutor, namespace: string, row: WithdrawalRow, causationId: string, at: Date): Promise<void> {
+  const voids: TransferInput[] = [{ id: newId(), voidPendingId: row.holdTransferId, code: TransferCodes.withdrawal, reference: row.id }];
+  if (row.feeHoldTransferId) voids.push({ id: newId(), voidPendingId: row.feeHoldTransferId, code: TransferCodes.withdrawalFee, reference: row.id });
+  await createTransfers(tx, { namespace, causationId, transfers: voids, now: at });
+}
+
+function withdrawalEventFields(row: WithdrawalRow) {
+  return { withdrawalId: row.id, userId: row.userId, asset: row.asset, amount: row.amount.toString(), fee: row.fee.toString(), toAddress: row.toAddress };
+}
 
 /** What the withdrawal policy needs to know about the user, read under the user's account lock. */
 async function withdrawalFacts(tx: DbExecutor, userId: string, toAddress: string, at: Date) {

@@ -1,4 +1,5 @@
 import {
+  approveWithdrawalV1,
   cancelWithdrawalV1,
   depositConfirmedV1,
   depositRevertedV1,
@@ -13,6 +14,7 @@ import {
   openAccountV1,
   openPlanDepositV1,
   publishPlanV1,
+  rejectWithdrawalV1,
   requestWithdrawalV1,
   StreamBases,
   transferV1,
@@ -181,6 +183,8 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     commandRoute(transferV1, (request) => unlessHalted(flags, outgoing, () => guarded(breaker, () => operations.transfer(request)))),
     commandRoute(requestWithdrawalV1, (request) => unlessHalted(flags, withdrawing, () => guarded(breaker, () => operations.requestWithdrawal(request)))),
     commandRoute(cancelWithdrawalV1, (request) => guarded(breaker, () => operations.cancelWithdrawal(request))),
+    commandRoute(approveWithdrawalV1, (request) => guarded(breaker, () => operations.approveWithdrawal(request))),
+    commandRoute(rejectWithdrawalV1, (request) => guarded(breaker, () => operations.rejectWithdrawal(request))),
     commandRoute(manualAdjustmentV1, (request) => guarded(breaker, () => operations.manualAdjustment(request))),
     commandRoute(publishPlanV1, (request) => guarded(breaker, () => plans.publishPlan(request))),
     commandRoute(disablePlanV1, (request) => guarded(breaker, () => plans.disablePlan(request))),

@@ -8,7 +8,7 @@ import { CLOUDEVENTS_SPEC_VERSION, EVENT_TYPE_PATTERN } from './envelope';
 import { ContractErrorCodes } from './errors';
 import * as catalogue from './index';
 import { depositConfirmedV1, depositRevertedV1 } from './chain.events';
-import { withdrawalCancelledV1, withdrawalRequestedV1 } from './withdrawal.events';
+import { withdrawalApprovedV1, withdrawalCancelledV1, withdrawalRejectedV1, withdrawalRequestedV1 } from './withdrawal.events';
 import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from './plan.events';
 import { accountOpenedV1, allEvents, assetCodeSchema, languageCodeSchema, messageDeliveredV1, nodeStatusChangedV1, telegramIdSchema, userRegisteredV1 } from './events';
 import { balanceChangedV1, transferPostedV1 } from './ledger.events';
@@ -151,6 +151,35 @@ const samples: Record<string, { source: string; subject?: string; data: unknown 
       accruedTotal: '11095890',
       transferId: '019a7c3e-5b1f-7d2a-8c3e-000000000023',
       maturedAt: '2025-04-02T03:05:00.000Z',
+    },
+  },
+  [withdrawalApprovedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      withdrawalId: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+      userId,
+      asset: 'USDT',
+      amount: '25000000',
+      fee: '1000000',
+      toAddress: '0x00000000000000000000000000000000000000aA',
+      approvedBy: '019a7c3e-5b1f-7d2a-8c3e-0000000000ad',
+      approvedAt: at,
+    },
+  },
+  [withdrawalRejectedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      withdrawalId: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+      userId,
+      asset: 'USDT',
+      amount: '25000000',
+      fee: '1000000',
+      toAddress: '0x00000000000000000000000000000000000000aA',
+      rejectedBy: '019a7c3e-5b1f-7d2a-8c3e-0000000000ad',
+      reason: 'destination on a sanctions list',
+      rejectedAt: at,
     },
   },
   [depositConfirmedV1.type]: {

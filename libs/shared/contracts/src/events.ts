@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { depositConfirmedV1, depositRevertedV1 } from './chain.events';
-import { withdrawalCancelledV1, withdrawalRequestedV1 } from './withdrawal.events';
+import { withdrawalApprovedV1, withdrawalCancelledV1, withdrawalRejectedV1, withdrawalRequestedV1 } from './withdrawal.events';
 import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from './plan.events';
 import { defineEvent, type EventDefinition } from './define-event';
 import { balanceChangedV1, transferPostedV1 } from './ledger.events';
@@ -111,6 +111,8 @@ export const allEvents: readonly EventDefinition[] = [
   balanceChangedV1,
   withdrawalRequestedV1,
   withdrawalCancelledV1,
+  withdrawalApprovedV1,
+  withdrawalRejectedV1,
   planDepositOpenedV1,
   planDepositAccruedV1,
   planDepositMaturedV1,

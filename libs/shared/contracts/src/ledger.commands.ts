@@ -180,6 +180,47 @@ export const cancelWithdrawalV1 = defineCommand({
   ],
 });
 
+const reviewRequestSchema = {
+  idempotencyKey: idempotencyKeySchema,
+  /** The admin deciding; admin-audit checks that this admin may, and did not request it. */
+  adminId: z.uuid(),
+  withdrawalId: z.uuid(),
+};
+
+export const approveWithdrawalV1 = defineCommand({
+  context: 'ledger',
+  name: 'approve-withdrawal',
+  version: 1,
+  description: 'An admin approves a withdrawal that is held or awaiting approval; the chain-watcher may then broadcast it.',
+  idempotent: true,
+  request: z.object(reviewRequestSchema),
+  response: z.object({ withdrawal: withdrawalSchema }),
+  errors: [
+    LedgerCommandErrors.withdrawalNotFound,
+    LedgerCommandErrors.invalidWithdrawalState,
+    LedgerCommandErrors.idempotencyConflict,
+    LedgerCommandErrors.inProgress,
+    LedgerCommandErrors.unavailable,
+  ],
+});
+
+export const rejectWithdrawalV1 = defineCommand({
+  context: 'ledger',
+  name: 'reject-withdrawal',
+  version: 1,
+  description: 'An admin rejects a withdrawal awaiting approval, with a reason; the hold on amount + fee is released.',
+  idempotent: true,
+  request: z.object({ ...reviewRequestSchema, reason: noteSchema }),
+  response: z.object({ withdrawal: withdrawalSchema, balance: balanceSchema }),
+  errors: [
+    LedgerCommandErrors.withdrawalNotFound,
+    LedgerCommandErrors.invalidWithdrawalState,
+    LedgerCommandErrors.idempotencyConflict,
+    LedgerCommandErrors.inProgress,
+    LedgerCommandErrors.unavailable,
+  ],
+});
+
 export const manualAdjustmentV1 = defineCommand({
   context: 'ledger',
   name: 'manual-adjustment',
@@ -213,6 +254,8 @@ export const ledgerCommands: readonly CommandDefinition[] = [
   transferV1,
   requestWithdrawalV1,
   cancelWithdrawalV1,
+  approveWithdrawalV1,
+  rejectWithdrawalV1,
   manualAdjustmentV1,
 ];
 

@@ -45,3 +45,30 @@ export const withdrawalCancelledV1 = defineEvent({
     cancelledAt: z.iso.datetime({ offset: true }),
   }),
 });
+
+export const withdrawalApprovedV1 = defineEvent({
+  context: 'ledger',
+  aggregate: 'withdrawal',
+  name: 'approved',
+  version: 1,
+  description: 'An admin approved a withdrawal (or it needed no review and was approved); the chain-watcher broadcasts it.',
+  schema: z.object({
+    ...withdrawalFields,
+    approvedBy: z.uuid(),
+    approvedAt: z.iso.datetime({ offset: true }),
+  }),
+});
+
+export const withdrawalRejectedV1 = defineEvent({
+  context: 'ledger',
+  aggregate: 'withdrawal',
+  name: 'rejected',
+  version: 1,
+  description: 'An admin rejected a withdrawal awaiting approval; the hold on amount + fee is released.',
+  schema: z.object({
+    ...withdrawalFields,
+    rejectedBy: z.uuid(),
+    reason: z.string().min(1).max(256),
+    rejectedAt: z.iso.datetime({ offset: true }),
+  }),
+});

@@ -15,7 +15,9 @@ WORKDIR /src
 COPY --from=build /src/package.json /src/package-lock.json ./
 COPY --from=build /src/apps ./apps
 COPY --from=build /src/libs ./libs
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
+COPY --from=build /src/patches ./patches
+# No dependency install scripts run; the only script needed is ours: applying patches/ (see its README).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error && npx --no-install patch-package
 
 FROM ${NODE_IMAGE}
 ARG APP

@@ -134,6 +134,11 @@ export async function runService<TSchema extends z.ZodObject>(
     readiness,
     isShuttingDown: () => shuttingDown,
   });
+  // Ready means the service's own start finished too (consumers, command servers, loops), not only
+  // that the ops server listens: a caller that waits for /readyz may use the service at once.
+  let started = false;
+  let startupMs = 0;
+  readiness.add({ name: 'started', required: true, check: async () => ({ up: started, detail: { startedAfterMs: started ? startupMs : null } }) });
   const opsAddress = await ops.start();
   logger.info({ url: opsAddress.url }, 'ops server listening');
 
@@ -271,7 +276,9 @@ export async function runService<TSchema extends z.ZodObject>(
     };
 
     await definition.start(context);
-    logger.info({ startupMs: Date.now() - startedAtMs, ops: opsAddress.url }, 'started');
+    startupMs = Date.now() - startedAtMs;
+    started = true;
+    logger.info({ startupMs, ops: opsAddress.url }, 'started');
   } catch (error) {
     logger.fatal({ err: error }, 'start failed');
     await shutdown('start failed').catch(() => undefined);

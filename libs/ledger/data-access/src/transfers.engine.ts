@@ -21,7 +21,9 @@ import { isUuid, TRANSFERS_PER_CALL_MAX, validateTransferInputs, type TransferIn
 //   4. under those locks, re-read whether the holds are still unresolved;
 //   5. apply the transfers one by one in memory, checking assets, holds and limits;
 //   6. write the transfers, the account totals (as deltas) and the outbox events.
-// The database's checks and unique indexes stay the last guard behind step 5.
+// The database's checks and unique indexes stay the last guard behind step 5. Statements that need
+// nothing from each other's results are sent together (2 with 3 when no hold is resolved, and the
+// writes of 6), so a plain transfer costs two round trips: PostgreSQL runs them in order anyway.
 // ---------------------------------------------------------------------------------------------
 
 /** A transfer as committed. */
@@ -83,10 +85,31 @@ async function applyTransfers(tx: DbExecutor, input: CreateTransfersInput, optio
   // 2. The transfers the call names: its own ids must be new; the holds it resolves must exist.
   const ownIds = validated.map((transfer) => transfer.id);
   const pendingIds = validated.flatMap((transfer) => ('pendingId' in transfer ? [transfer.pendingId] : []));
-  const known = await tx
-    .select()
-    .from(transfersTable)
-    .where(inArray(transfersTable.id, [...ownIds, ...pendingIds]));
+  const selectKnown = () =>
+    tx
+      .select()
+      .from(transfersTable)
+      .where(inArray(transfersTable.id, [...ownIds, ...pendingIds]));
+  // 3 (below). Lock every touched account, in ascending id order, in one statement: two calls
+  // touching the same accounts take their locks in the same order, so they queue instead of
+  // deadlocking.
+  const lockAccounts = (accountIds: ReadonlySet<string>) =>
+    tx
+      .select()
+      .from(accountsTable)
+      .where(inArray(accountsTable.id, [...accountIds]))
+      .orderBy(asc(accountsTable.id))
+      .for('update');
+  let known: TransferRow[];
+  let locked: AccountRow[] | undefined;
+  if (pendingIds.length === 0) {
+    // Transfers that resolve no hold name their accounts themselves, so the lock needs nothing from
+    // the read: both are sent together and answered in one round trip (the read first). A refusal
+    // below then comes with the locks held, which the caller's rollback releases.
+    [known, locked] = await Promise.all([selectKnown(), lockAccounts(accountIdsOf(validated, new Map()))]);
+  } else {
+    known = await selectKnown();
+  }
   const knownById = new Map(known.map((row) => [row.id, row]));
   for (const transfer of validated) {
     if (knownById.has(transfer.id)) {
@@ -106,20 +129,8 @@ async function applyTransfers(tx: DbExecutor, input: CreateTransfersInput, optio
     }
   }
 
-  // 3. Lock every touched account, in ascending id order, in one statement: two calls touching the
-  // same accounts take their locks in the same order, so they queue instead of deadlocking.
-  const accountIds = new Set<string>();
-  for (const transfer of validated) {
-    const legs = legsOf(transfer, knownById);
-    accountIds.add(legs.debitAccountId);
-    accountIds.add(legs.creditAccountId);
-  }
-  const locked = await tx
-    .select()
-    .from(accountsTable)
-    .where(inArray(accountsTable.id, [...accountIds]))
-    .orderBy(asc(accountsTable.id))
-    .for('update');
+  // 3. The locks, unless they were taken together with the read above.
+  locked ??= await lockAccounts(accountIdsOf(validated, knownById));
   const accounts = new Map(locked.map((row) => [row.id, row]));
   for (const transfer of validated) {
     const legs = legsOf(transfer, knownById);
@@ -164,22 +175,54 @@ async function applyTransfers(tx: DbExecutor, input: CreateTransfersInput, optio
   const batchId = newId();
   const totals = new Map<string, Totals>();
   for (const account of locked) totals.set(account.id, totalsOf(account));
-  const rows: Array<typeof transfersTable.$inferInsert> = [];
+  const rows: TransferRow[] = [];
   for (const transfer of transfers) {
     rows.push(applyOne(transfer, { accounts, totals, knownById, now, batchId }));
   }
 
-  // 6. Write. A constraint violation here means a writer the checks above could not see (or a bug):
-  // it is reported as the LedgerError the checks would have raised.
+  // 6. Write. The transfers, the new totals and the events go to PostgreSQL together and are
+  // answered in one round trip, in that order. The events are built from the rows and the totals
+  // computed under the locks; the update must reproduce those totals exactly (writeTotals checks
+  // it) or the call throws and nothing commits. A constraint violation here means a writer the
+  // checks above could not see (or a bug): it is reported as the LedgerError the checks would have
+  // raised. The statements after a failed one fail with the aborted transaction; Promise.all
+  // rejects with the first to fail, which PostgreSQL answers first.
+  const events = buildEvents({
+    namespace: input.namespace,
+    causationId: input.causationId,
+    now,
+    inserted: rows,
+    accounts: withTotals(accounts, totals),
+  });
   try {
-    const inserted = await tx.insert(transfersTable).values(rows).returning();
-    const after = await writeTotals(tx, accounts, totals);
-    await enqueueEvents(tx, buildEvents({ namespace: input.namespace, causationId: input.causationId, now, inserted, accounts: after }));
+    const [inserted] = await Promise.all([
+      tx.insert(transfersTable).values(rows).returning().execute(),
+      writeTotals(tx, accounts, totals),
+      enqueueEvents(tx, events),
+    ]);
     const byId = new Map(inserted.map((row) => [row.id, row]));
     return transfers.map((transfer) => byId.get(transfer.id) as PostedTransfer);
   } catch (error) {
     throw ledgerErrorFromDatabase(error) ?? error;
   }
+}
+
+/** The locked accounts with the totals computed for them. */
+function withTotals(accounts: ReadonlyMap<string, AccountRow>, totals: ReadonlyMap<string, Totals>): Map<string, AccountRow> {
+  const result = new Map<string, AccountRow>();
+  for (const [id, account] of accounts) result.set(id, { ...account, ...(totals.get(id) as Totals) });
+  return result;
+}
+
+/** Every account the transfers debit or credit. */
+function accountIdsOf(transfers: readonly ValidatedTransfer[], knownById: ReadonlyMap<string, TransferRow>): Set<string> {
+  const accountIds = new Set<string>();
+  for (const transfer of transfers) {
+    const legs = legsOf(transfer, knownById);
+    accountIds.add(legs.debitAccountId);
+    accountIds.add(legs.creditAccountId);
+  }
+  return accountIds;
 }
 
 /** The accounts a transfer debits and credits: its own, or the hold's for a post or a void. */
@@ -220,8 +263,8 @@ interface ApplyContext {
   readonly batchId: string;
 }
 
-/** Checks one transfer against the running totals, applies it to them, and returns its row. */
-function applyOne(transfer: ValidatedTransfer, context: ApplyContext): typeof transfersTable.$inferInsert {
+/** Checks one transfer against the running totals, applies it to them, and returns its row (every column set, as it will read back). */
+function applyOne(transfer: ValidatedTransfer, context: ApplyContext): TransferRow {
   const { debitAccountId, creditAccountId } = legsOf(transfer, context.knownById);
   const debit = context.accounts.get(debitAccountId) as AccountRow;
   const credit = context.accounts.get(creditAccountId) as AccountRow;
@@ -346,11 +389,11 @@ function checkLimits(transferId: string, amount: bigint, account: AccountRow, be
 
 /**
  * Adds each touched account's change to its totals in one statement (deltas, not absolute values:
- * the database computes the result, and its checks judge it), and returns the accounts as written.
- * The result must equal what the engine computed under its locks; anything else is a broken
+ * the database computes the result, and its checks judge it). The result must equal what the
+ * engine computed under its locks (and announced in its events); anything else is a broken
  * invariant.
  */
-async function writeTotals(tx: DbExecutor, accounts: ReadonlyMap<string, AccountRow>, totals: ReadonlyMap<string, Totals>): Promise<Map<string, AccountRow>> {
+async function writeTotals(tx: DbExecutor, accounts: ReadonlyMap<string, AccountRow>, totals: ReadonlyMap<string, Totals>): Promise<void> {
   const deltas: Array<{ id: string; delta: Totals }> = [];
   const sums = { ...ZERO_TOTALS };
   for (const [id, account] of accounts) {
@@ -373,8 +416,7 @@ async function writeTotals(tx: DbExecutor, accounts: ReadonlyMap<string, Account
   if (sums.debitsPosted !== sums.creditsPosted || sums.debitsPending !== sums.creditsPending) {
     throw new LedgerInvariantError(`a batch changes debits and credits unequally: ${JSON.stringify(sums, (_key, value: unknown) => String(value))}`);
   }
-  const written = new Map(accounts);
-  if (deltas.length === 0) return written;
+  if (deltas.length === 0) return;
   const values = sql.join(
     deltas.map(
       ({ id, delta }) =>
@@ -412,9 +454,7 @@ async function writeTotals(tx: DbExecutor, accounts: ReadonlyMap<string, Account
       // wrote them (or the engine is wrong). Never commit that.
       throw new LedgerInvariantError(`account ${id} totals after the update differ from those computed under the lock`);
     }
-    written.set(id, { ...(accounts.get(id) as AccountRow), ...actual });
   }
-  return written;
 }
 
 function buildEvents(input: {

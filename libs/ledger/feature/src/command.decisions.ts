@@ -31,12 +31,16 @@ export type StoredAnswer<T> =
 /**
  * Runs `work` behind a savepoint: a LedgerError or Refusal rolls back only what `work` did and comes
  * back as a stored refusal; anything else (a lost connection) propagates and rolls everything back.
+ *
+ * The savepoint goes to PostgreSQL together with the first statement of `work` (it is sent first,
+ * and PostgreSQL runs statements in order), and it is not released on success: the commit ends it,
+ * and a later `decide` in the same transaction opens a newer one of the same name, which is the one
+ * its rollback returns to. Both save a round trip on every command.
  */
 export async function decide<T>(tx: DbExecutor, work: () => Promise<T>): Promise<StoredAnswer<T>> {
-  await tx.execute(sql`savepoint ledger_decision`);
+  const savepoint = tx.execute(sql`savepoint ledger_decision`).execute();
   try {
-    const result = await work();
-    await tx.execute(sql`release savepoint ledger_decision`);
+    const [, result] = await Promise.all([savepoint, work()]);
     return { ok: true, result };
   } catch (error) {
     if (error instanceof LedgerError || error instanceof Refusal) {

@@ -38,6 +38,7 @@ import {
   type WithdrawalRow,
   type WithdrawalState,
 } from '@strongbox/ledger-data-access';
+import { createAvailableAccountIds } from './account-ids.cache';
 import { answer, asCommandError, balanceOf, decide, idempotencyError, Refusal } from './command.decisions';
 import { checkWithdrawalLimits, reviewReasons, type FraudRules, type WithdrawalLimits } from './withdrawal.policy';
 import { withdrawalMachine } from './withdrawal.machine';
@@ -99,6 +100,7 @@ function withdrawalWire(row: WithdrawalRow): z.input<typeof requestWithdrawalV1.
 /** The ledger's command operations; the service wires each to its command route. */
 export function createLedgerOperations(options: LedgerOperationsOptions) {
   const { database, namespace } = options;
+  const availableAccountIds = createAvailableAccountIds();
   const now = options.now ?? (() => new Date());
 
   return {
@@ -156,8 +158,17 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
           if (request.fromUserId === request.toUserId) {
             throw new Refusal(LedgerErrorCodes.invalidTransfer, 'a transfer needs two different users');
           }
-          const from = await balance(tx, request.fromUserId, request.asset);
-          const to = await balance(tx, request.toUserId, request.asset);
+          // The account ids come from memory once known (they never change), so the engine's lock
+          // is the first statement; each pair of balance reads is sent together (one round trip).
+          let fromAccountId = availableAccountIds.get(request.fromUserId, request.asset);
+          let toAccountId = availableAccountIds.get(request.toUserId, request.asset);
+          if (fromAccountId === undefined || toAccountId === undefined) {
+            const [from, to] = await Promise.all([balance(tx, request.fromUserId, request.asset), balance(tx, request.toUserId, request.asset)]);
+            fromAccountId = from.accountId;
+            toAccountId = to.accountId;
+            availableAccountIds.remember(request.fromUserId, request.asset, fromAccountId);
+            availableAccountIds.remember(request.toUserId, request.asset, toAccountId);
+          }
           const transferId = newId();
           await createTransfers(tx, {
             namespace,
@@ -165,15 +176,16 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
             transfers: [
               {
                 id: transferId,
-                debitAccountId: from.accountId,
-                creditAccountId: to.accountId,
+                debitAccountId: fromAccountId,
+                creditAccountId: toAccountId,
                 amount: BigInt(request.amount),
                 code: TransferCodes.internalTransfer,
                 ...(request.note ? { metadata: { note: request.note } } : {}),
               },
             ],
           });
-          return { transferId, from: await balance(tx, request.fromUserId, request.asset), to: await balance(tx, request.toUserId, request.asset) };
+          const [fromAfter, toAfter] = await Promise.all([balance(tx, request.fromUserId, request.asset), balance(tx, request.toUserId, request.asset)]);
+          return { transferId, from: fromAfter, to: toAfter };
         }),
       ).catch(idempotencyError);
       return answer(response);

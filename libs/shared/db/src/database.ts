@@ -1,6 +1,6 @@
 import type { PgDatabase } from 'drizzle-orm/pg-core';
 import { drizzle, type PostgresJsDatabase, type PostgresJsQueryResultHKT } from 'drizzle-orm/postgres-js';
-import postgres, { type Sql } from 'postgres';
+import postgres, { type ParameterOrJSON, type Sql, type TransactionSql, type UnsafeQueryOptions } from 'postgres';
 import { assertSchemaName } from './schema-name';
 import { assertAtLeast, msToSeconds, withTimeout } from './timeout';
 
@@ -70,6 +70,37 @@ export interface DatabaseHandle {
 export const ignoreNotice = (): undefined => undefined;
 
 /**
+ * postgres.js as drizzle should use it: every statement that has parameters is a named prepared
+ * statement, cached per connection. drizzle sends each query through `unsafe(query, params,
+ * { prepare: false })`; postgres.js then describes an unnamed statement before it can bind the
+ * parameters (a second round trip) and PostgreSQL parses and plans it again on every execution.
+ * Prepared, a repeated statement costs one round trip and no parse. The cache is bounded by the
+ * query shapes in the code (values are parameters, never spliced in) and dies with the connection.
+ * Queries without parameters stay on the simple protocol, where several statements may be sent
+ * together. Transactions and savepoints hand out the same kind of client.
+ */
+function preparingClient<T extends Sql | TransactionSql>(client: T): T {
+  return new Proxy(client, {
+    get(target, property) {
+      switch (property) {
+        case 'unsafe':
+          return (query: string, parameters: ParameterOrJSON<never>[] = [], options: UnsafeQueryOptions = {}) =>
+            target.unsafe(query, parameters, { ...options, prepare: parameters.length > 0 });
+        case 'begin':
+        case 'savepoint':
+          return (...args: unknown[]) => {
+            const work = args.pop() as (transaction: TransactionSql) => unknown;
+            const open = Reflect.get(target, property) as (...params: unknown[]) => Promise<unknown>;
+            return open(...args, (transaction: TransactionSql) => work(preparingClient(transaction)));
+          };
+        default:
+          return Reflect.get(target, property) as unknown;
+      }
+    },
+  });
+}
+
+/**
  * Opens a pool whose every connection has `search_path` set to the service's schema, so the
  * unqualified tables of the service's drizzle schema resolve there. Connections open lazily: this
  * call does not touch the network (use `ping` for that).
@@ -97,7 +128,7 @@ export function createDatabase<TTables extends Record<string, unknown>>(options:
       statement_timeout: options.statementTimeoutMs,
     },
   });
-  const db = drizzle(sql, { schema: tables });
+  const db = drizzle(preparingClient(sql), { schema: tables });
 
   return {
     sql,

@@ -153,22 +153,31 @@ async function attemptOnce<T>(database: DatabaseHandle, options: AttemptOptions,
   try {
     const result = await database.db.transaction(
       async (tx): Promise<IdempotentResult<T>> => {
+        // The limit on the wait, the claim and the end of the limit go to PostgreSQL together and
+        // are answered in one round trip; PostgreSQL runs them in order, so the limit covers the
+        // insert alone. Should the insert fail (the wait timed out), the reset fails with the
+        // aborted transaction, and the insert's error is the one reported: Promise.all rejects with
+        // the first to fail, and PostgreSQL answers in order.
         // SET takes no value parameter; the number was checked to be a small safe integer above.
         // A plain SET (not set_config) also takes no snapshot, so a repeatable-read snapshot starts
         // at the insert below.
-        await tx.execute(sql.raw(`set local lock_timeout = ${options.waitTimeoutMs}`));
-        const claimed = await tx
-          .insert(idempotencyKeysTable)
-          .values({
-            scope: options.scope,
-            key: options.key,
-            requestHash: options.requestHash,
-            state: IdempotencyStates.completed,
-            // Replaced by the real response before commit; no other transaction ever sees it.
-            response: sql`'null'::jsonb`,
-          })
-          .onConflictDoNothing({ target: [idempotencyKeysTable.scope, idempotencyKeysTable.key] })
-          .returning({ key: idempotencyKeysTable.key });
+        const [, claimed] = await Promise.all([
+          tx.execute(sql.raw(`set local lock_timeout = ${options.waitTimeoutMs}`)),
+          tx
+            .insert(idempotencyKeysTable)
+            .values({
+              scope: options.scope,
+              key: options.key,
+              requestHash: options.requestHash,
+              state: IdempotencyStates.completed,
+              // Replaced by the real response before commit; no other transaction ever sees it.
+              response: sql`'null'::jsonb`,
+            })
+            .onConflictDoNothing({ target: [idempotencyKeysTable.scope, idempotencyKeysTable.key] })
+            .returning({ key: idempotencyKeysTable.key }),
+          // The wait limit was for the key only; the work's own locks wait as the connection says.
+          tx.execute(sql.raw('set local lock_timeout to default')),
+        ]);
 
         if (claimed.length === 0) {
           const [row] = await tx
@@ -186,8 +195,6 @@ async function attemptOnce<T>(database: DatabaseHandle, options: AttemptOptions,
           return { replayed: true, response: row.response as T };
         }
 
-        // The wait limit was for the key only; the work's own locks wait as the connection says.
-        await tx.execute(sql.raw('set local lock_timeout to default'));
         claiming = false;
         const json = encodeResponse(await work(tx));
         // The response is returned as read back from jsonb, so the first answer and every replay are

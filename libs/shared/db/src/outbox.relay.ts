@@ -75,7 +75,13 @@ const PURGE_CHUNKS_MAX = 1_000;
 type BatchOutcome =
   /** Another relay holds the publisher lock for this schema. */
   | { readonly kind: 'busy' }
-  | { readonly kind: 'published'; readonly published: number; readonly full: boolean }
+  | {
+      readonly kind: 'published';
+      readonly published: number;
+      readonly full: boolean;
+      /** Unpublished rows left once this batch was marked (counted in its transaction). */
+      readonly pending: number;
+    }
   | { readonly kind: 'failed'; readonly published: number };
 
 /**
@@ -166,9 +172,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
             return { kind: 'failed', published: publishedSeqs.length };
           }
         }
-        await markPublished(tx, publishedSeqs);
+        // The count for the pending gauge rides along with the marking: one round trip for both.
+        const [, pending] = await Promise.all([markPublished(tx, publishedSeqs), countPendingIn(tx)]);
         metrics.published.inc({ schema }, publishedSeqs.length);
-        return { kind: 'published', published: publishedSeqs.length, full: rows.length === batchSizeMax };
+        return { kind: 'published', published: publishedSeqs.length, full: rows.length === batchSizeMax, pending };
       },
       { isolationLevel: 'read committed' },
     );
@@ -232,7 +239,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           // A full batch means more may be waiting: go again without sleeping.
           if (outcome.kind === 'published' && outcome.full) delayMs = 0;
         }
-        await refreshPending();
+        if (outcome.kind === 'published') metrics.pending.set({ schema }, outcome.pending);
+        else await refreshPending();
       } catch (error) {
         failures += 1;
         delayMs = retryDelayMs(failures, retryDelayMsInitial, retryDelayMsMax);
@@ -335,6 +343,12 @@ async function markPublished(tx: DbExecutor, seqs: readonly bigint[]): Promise<v
 
 async function countPending(database: DatabaseHandle): Promise<number> {
   const rows = await database.sql<Array<{ count: number }>>`select count(*)::int as count from outbox where published_at is null`;
+  return rows[0]?.count ?? 0;
+}
+
+/** `countPending` inside a transaction, which sees its own marking. */
+async function countPendingIn(tx: DbExecutor): Promise<number> {
+  const rows = await tx.execute<{ count: number }>(sql`select count(*)::int as count from outbox where published_at is null`);
   return rows[0]?.count ?? 0;
 }
 

@@ -40,15 +40,21 @@ export async function enqueueEvents(tx: DbExecutor, messages: readonly OutboxMes
   }
   const traceHeaders: Record<string, string> = {};
   propagation.inject(context.active(), traceHeaders);
-  await tx.insert(outboxTable).values(
-    messages.map((message) => ({
-      eventId: message.event.id,
-      subject: message.subject,
-      event: message.event,
-      headers: { ...traceHeaders, ...message.headers },
-    })),
-  );
-  // current_schema() is the service's schema (the only one on the search_path), which is also what
-  // the relay listens on; the channel name must match `outboxChannel(schema)`.
-  await tx.execute(sql`select pg_notify(current_schema() || '_outbox', '')`);
+  // Both statements are sent together and answered in one round trip: the NOTIFY needs nothing
+  // from the insert, and should the insert fail, the NOTIFY fails with the aborted transaction and
+  // the insert's error is the one reported (Promise.all rejects with the first to fail, and
+  // PostgreSQL answers in order).
+  await Promise.all([
+    tx.insert(outboxTable).values(
+      messages.map((message) => ({
+        eventId: message.event.id,
+        subject: message.subject,
+        event: message.event,
+        headers: { ...traceHeaders, ...message.headers },
+      })),
+    ),
+    // current_schema() is the service's schema (the only one on the search_path), which is also
+    // what the relay listens on; the channel name must match `outboxChannel(schema)`.
+    tx.execute(sql`select pg_notify(current_schema() || '_outbox', '')`),
+  ]);
 }

@@ -2,6 +2,7 @@ import { and, count, eq, gt, inArray, isNull, max, sql, sum } from 'drizzle-orm'
 import type { z } from 'zod';
 import {
   eventSubject,
+  type CloudEvent,
   withdrawalApprovedV1,
   withdrawalCancelledV1,
   withdrawalRejectedV1,
@@ -102,6 +103,9 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
   const { database, namespace } = options;
   const availableAccountIds = createAvailableAccountIds();
   const now = options.now ?? (() => new Date());
+  /** Puts an event into the outbox, in the transaction of the change it reports. */
+  const publish = (tx: DbExecutor, event: CloudEvent, causationId: string): Promise<void> =>
+    enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': causationId } }]);
 
   return {
     async openAccount(request: Request<typeof openAccountV1>): Promise<Wire<typeof openAccountV1>> {
@@ -299,7 +303,7 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
                 requestedAt: at.toISOString(),
               },
             });
-            await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': request.idempotencyKey } }]);
+            await publish(tx, event, request.idempotencyKey);
             if (!row) throw new Error('insert into withdrawals returned no row');
             return { withdrawal: withdrawalWire(row), balance: await balance(tx, request.userId, request.asset) };
           }),
@@ -341,7 +345,7 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
                 cancelledAt: at.toISOString(),
               },
             });
-            await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': request.idempotencyKey } }]);
+            await publish(tx, event, request.idempotencyKey);
             return { withdrawal: withdrawalWire(updated), balance: await balance(tx, row.userId, row.asset) };
           }),
       ).catch(idempotencyError);
@@ -364,7 +368,7 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
               time: at,
               data: { ...withdrawalEventFields(row), approvedBy: request.adminId, approvedAt: at.toISOString() },
             });
-            await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': request.idempotencyKey } }]);
+            await publish(tx, event, request.idempotencyKey);
             return { withdrawal: withdrawalWire(updated) };
           }),
       ).catch(idempotencyError);
@@ -388,7 +392,7 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
               time: at,
               data: { ...withdrawalEventFields(row), rejectedBy: request.adminId, reason: request.reason, rejectedAt: at.toISOString() },
             });
-            await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': request.idempotencyKey } }]);
+            await publish(tx, event, request.idempotencyKey);
             return { withdrawal: withdrawalWire(updated), balance: await balance(tx, row.userId, row.asset) };
           }),
       ).catch(idempotencyError);

@@ -3,7 +3,7 @@
 // bundle; third-party packages stay external and load from node_modules at run time, so native
 // and CommonJS packages behave exactly as under Node.
 import { build, type Plugin } from 'esbuild';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,10 +35,13 @@ export async function buildServices(selected: readonly string[] = services.map((
       .filter((s) => selected.includes(s.app))
       .map(async ({ app, scope }) => {
         const outDir = join(root, 'dist', 'apps', app);
-        rmSync(outDir, { recursive: true, force: true });
+        // Built beside the old bundle and swapped in at the end, so a service started meanwhile
+        // (a running stack, a test) never finds its bundle missing or half written.
+        const stagingDir = join(root, 'dist', 'apps', `.${app}.${process.pid}`);
+        rmSync(stagingDir, { recursive: true, force: true });
         await build({
           entryPoints: [join(root, 'apps', app, 'src', 'main.ts')],
-          outfile: join(outDir, 'main.js'),
+          outfile: join(stagingDir, 'main.js'),
           bundle: true,
           platform: 'node',
           format: 'esm',
@@ -48,13 +51,18 @@ export async function buildServices(selected: readonly string[] = services.map((
           plugins: [externalThirdParty],
         });
         const migrations = join(root, 'libs', scope, 'data-access', 'src', 'migrations');
-        if (existsSync(migrations)) cpSync(migrations, join(outDir, 'migrations'), { recursive: true });
+        if (existsSync(migrations)) cpSync(migrations, join(stagingDir, 'migrations'), { recursive: true });
+        const retiredDir = `${stagingDir}.old`;
+        if (existsSync(outDir)) renameSync(outDir, retiredDir);
+        renameSync(stagingDir, outDir);
+        rmSync(retiredDir, { recursive: true, force: true });
       }),
   );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const started = Date.now();
-  await buildServices(process.argv.slice(2).length > 0 ? process.argv.slice(2) : undefined);
-  console.log(`built ${services.length} services into dist/apps in ${Date.now() - started} ms`);
+  const selected = process.argv.slice(2).length > 0 ? process.argv.slice(2) : services.map((s) => s.app);
+  await buildServices(selected);
+  console.log(`built ${selected.join(', ')} into dist/apps in ${Date.now() - started} ms`);
 }

@@ -103,6 +103,16 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
   const { database, namespace } = options;
   const availableAccountIds = createAvailableAccountIds();
   const now = options.now ?? (() => new Date());
+  /**
+   * Runs a money command once per idempotency key: effects, events and answer commit together, a
+   * refusal is remembered as the answer, and a retry with the same key gets the first answer.
+   */
+  const once = async <T>(scope: string, request: { idempotencyKey: string }, work: (tx: DbExecutor) => Promise<T>): Promise<T> => {
+    const { response } = await executeIdempotent(database, { scope, key: request.idempotencyKey, request, isolationLevel: ISOLATION }, (tx) =>
+      decide(tx, () => work(tx)),
+    ).catch(idempotencyError);
+    return answer(response);
+  };
   /** Puts an event into the outbox, in the transaction of the change it reports. */
   const publish = (tx: DbExecutor, event: CloudEvent, causationId: string): Promise<void> =>
     enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': causationId } }]);
@@ -157,246 +167,205 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
     },
 
     async transfer(request: Request<typeof transferV1>): Promise<Wire<typeof transferV1>> {
-      const { response } = await executeIdempotent(database, { scope: 'ledger.transfer', key: request.idempotencyKey, request, isolationLevel: ISOLATION }, (tx) =>
-        decide(tx, async () => {
-          if (request.fromUserId === request.toUserId) {
-            throw new Refusal(LedgerErrorCodes.invalidTransfer, 'a transfer needs two different users');
-          }
-          // The account ids come from memory once known (they never change), so the engine's lock
-          // is the first statement; each pair of balance reads is sent together (one round trip).
-          let fromAccountId = availableAccountIds.get(request.fromUserId, request.asset);
-          let toAccountId = availableAccountIds.get(request.toUserId, request.asset);
-          if (fromAccountId === undefined || toAccountId === undefined) {
-            const [from, to] = await Promise.all([balance(tx, request.fromUserId, request.asset), balance(tx, request.toUserId, request.asset)]);
-            fromAccountId = from.accountId;
-            toAccountId = to.accountId;
-            availableAccountIds.remember(request.fromUserId, request.asset, fromAccountId);
-            availableAccountIds.remember(request.toUserId, request.asset, toAccountId);
-          }
-          const transferId = newId();
-          await createTransfers(tx, {
-            namespace,
-            causationId: request.idempotencyKey,
-            transfers: [
-              {
-                id: transferId,
-                debitAccountId: fromAccountId,
-                creditAccountId: toAccountId,
-                amount: BigInt(request.amount),
-                code: TransferCodes.internalTransfer,
-                ...(request.note ? { metadata: { note: request.note } } : {}),
-              },
-            ],
-          });
-          const [fromAfter, toAfter] = await Promise.all([balance(tx, request.fromUserId, request.asset), balance(tx, request.toUserId, request.asset)]);
-          return { transferId, from: fromAfter, to: toAfter };
-        }),
-      ).catch(idempotencyError);
-      return answer(response);
+      return once('ledger.transfer', request, async (tx) => {
+        if (request.fromUserId === request.toUserId) {
+          throw new Refusal(LedgerErrorCodes.invalidTransfer, 'a transfer needs two different users');
+        }
+        // The account ids come from memory once known (they never change), so the engine's lock
+        // is the first statement; each pair of balance reads is sent together (one round trip).
+        let fromAccountId = availableAccountIds.get(request.fromUserId, request.asset);
+        let toAccountId = availableAccountIds.get(request.toUserId, request.asset);
+        if (fromAccountId === undefined || toAccountId === undefined) {
+          const [from, to] = await Promise.all([balance(tx, request.fromUserId, request.asset), balance(tx, request.toUserId, request.asset)]);
+          fromAccountId = from.accountId;
+          toAccountId = to.accountId;
+          availableAccountIds.remember(request.fromUserId, request.asset, fromAccountId);
+          availableAccountIds.remember(request.toUserId, request.asset, toAccountId);
+        }
+        const transferId = newId();
+        await createTransfers(tx, {
+          namespace,
+          causationId: request.idempotencyKey,
+          transfers: [
+            {
+              id: transferId,
+              debitAccountId: fromAccountId,
+              creditAccountId: toAccountId,
+              amount: BigInt(request.amount),
+              code: TransferCodes.internalTransfer,
+              ...(request.note ? { metadata: { note: request.note } } : {}),
+            },
+          ],
+        });
+        const [fromAfter, toAfter] = await Promise.all([balance(tx, request.fromUserId, request.asset), balance(tx, request.toUserId, request.asset)]);
+        return { transferId, from: fromAfter, to: toAfter };
+      });
     },
 
     async manualAdjustment(request: Request<typeof manualAdjustmentV1>): Promise<Wire<typeof manualAdjustmentV1>> {
-      const { response } = await executeIdempotent(
-        database,
-        { scope: 'ledger.manual-adjustment', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
-        (tx) =>
-          decide(tx, async () => {
-            const user = await balance(tx, request.userId, request.asset);
-            const adjustments = await systemAccountId(tx, request.asset, AccountKinds.manualAdjustments);
-            const transferId = newId();
-            const credit = request.direction === 'credit';
-            await createTransfers(tx, {
-              namespace,
-              causationId: request.idempotencyKey,
-              transfers: [
-                {
-                  id: transferId,
-                  debitAccountId: credit ? adjustments : user.accountId,
-                  creditAccountId: credit ? user.accountId : adjustments,
-                  amount: BigInt(request.amount),
-                  code: TransferCodes.manualAdjustment,
-                  metadata: { adminId: request.adminId, reason: request.reason },
-                },
-              ],
-            });
-            return { transferId, balance: await balance(tx, request.userId, request.asset) };
-          }),
-      ).catch(idempotencyError);
-      return answer(response);
+      return once('ledger.manual-adjustment', request, async (tx) => {
+        const user = await balance(tx, request.userId, request.asset);
+        const adjustments = await systemAccountId(tx, request.asset, AccountKinds.manualAdjustments);
+        const transferId = newId();
+        const credit = request.direction === 'credit';
+        await createTransfers(tx, {
+          namespace,
+          causationId: request.idempotencyKey,
+          transfers: [
+            {
+              id: transferId,
+              debitAccountId: credit ? adjustments : user.accountId,
+              creditAccountId: credit ? user.accountId : adjustments,
+              amount: BigInt(request.amount),
+              code: TransferCodes.manualAdjustment,
+              metadata: { adminId: request.adminId, reason: request.reason },
+            },
+          ],
+        });
+        return { transferId, balance: await balance(tx, request.userId, request.asset) };
+      });
     },
 
     async requestWithdrawal(request: Request<typeof requestWithdrawalV1>): Promise<Wire<typeof requestWithdrawalV1>> {
-      const { response } = await executeIdempotent(
-        database,
-        { scope: 'ledger.request-withdrawal', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
-        (tx) =>
-          decide(tx, async () => {
-            const at = now();
-            const amount = BigInt(request.amount);
-            const fee = options.withdrawalLimits.feeMinor;
-            // The lock makes this user's withdrawals take turns, so the facts below (the 24 h sum,
-            // the count of the last hour) cannot change before this one is recorded.
-            const accountId = await lockAvailableAccount(tx, request.userId, request.asset);
-            const facts = await withdrawalFacts(tx, request.userId, request.toAddress, at);
-            const limit = checkWithdrawalLimits(amount, options.withdrawalLimits, facts);
-            if (!limit.ok) {
-              throw new Refusal(LedgerCommandErrors.withdrawalLimit, limit.message, { limit: limit.reason, limitMinor: limit.limitMinor.toString() });
-            }
-            const reasons = reviewReasons(facts, options.fraudRules, at);
-            const state = reasons.length > 0 ? WithdrawalStates.awaitingApproval : WithdrawalStates.held;
-            const withdrawalId = newId();
-            const holdTransferId = newId();
-            const feeHoldTransferId = fee > 0n ? newId() : null;
-            const holds: TransferInput[] = [
-              {
-                id: holdTransferId,
-                debitAccountId: accountId,
-                creditAccountId: await systemAccountId(tx, request.asset, AccountKinds.withdrawalsInFlight),
-                amount,
-                code: TransferCodes.withdrawal,
-                pending: {},
-                reference: withdrawalId,
-              },
-            ];
-            if (feeHoldTransferId) {
-              holds.push({
-                id: feeHoldTransferId,
-                debitAccountId: accountId,
-                creditAccountId: await systemAccountId(tx, request.asset, AccountKinds.fees),
-                amount: fee,
-                code: TransferCodes.withdrawalFee,
-                pending: {},
-                reference: withdrawalId,
-              });
-            }
-            await createTransfers(tx, { namespace, causationId: request.idempotencyKey, transfers: holds, now: at });
-            const [row] = await tx
-              .insert(withdrawalsTable)
-              .values({
-                id: withdrawalId,
-                userId: request.userId,
-                asset: request.asset,
-                amount,
-                fee,
-                toAddress: request.toAddress,
-                state,
-                reason: reasons.length > 0 ? reasons.join(',') : null,
-                holdTransferId,
-                feeHoldTransferId,
-                createdAt: at,
-                updatedAt: at,
-              })
-              .returning();
-            const event = withdrawalRequestedV1.create({
-              source: EVENT_SOURCE,
-              subject: request.userId,
-              time: at,
-              data: {
-                withdrawalId,
-                userId: request.userId,
-                asset: request.asset,
-                amount: amount.toString(),
-                fee: fee.toString(),
-                toAddress: request.toAddress,
-                state,
-                reviewReasons: reasons,
-                requestedAt: at.toISOString(),
-              },
-            });
-            await publish(tx, event, request.idempotencyKey);
-            if (!row) throw new Error('insert into withdrawals returned no row');
-            return { withdrawal: withdrawalWire(row), balance: await balance(tx, request.userId, request.asset) };
-          }),
-      ).catch(idempotencyError);
-      return answer(response);
+      return once('ledger.request-withdrawal', request, async (tx) => {
+        const at = now();
+        const amount = BigInt(request.amount);
+        const fee = options.withdrawalLimits.feeMinor;
+        // The lock makes this user's withdrawals take turns, so the facts below (the 24 h sum,
+        // the count of the last hour) cannot change before this one is recorded.
+        const accountId = await lockAvailableAccount(tx, request.userId, request.asset);
+        const facts = await withdrawalFacts(tx, request.userId, request.toAddress, at);
+        const limit = checkWithdrawalLimits(amount, options.withdrawalLimits, facts);
+        if (!limit.ok) {
+          throw new Refusal(LedgerCommandErrors.withdrawalLimit, limit.message, { limit: limit.reason, limitMinor: limit.limitMinor.toString() });
+        }
+        const reasons = reviewReasons(facts, options.fraudRules, at);
+        const state = reasons.length > 0 ? WithdrawalStates.awaitingApproval : WithdrawalStates.held;
+        const withdrawalId = newId();
+        const holdTransferId = newId();
+        const feeHoldTransferId = fee > 0n ? newId() : null;
+        const holds: TransferInput[] = [
+          {
+            id: holdTransferId,
+            debitAccountId: accountId,
+            creditAccountId: await systemAccountId(tx, request.asset, AccountKinds.withdrawalsInFlight),
+            amount,
+            code: TransferCodes.withdrawal,
+            pending: {},
+            reference: withdrawalId,
+          },
+        ];
+        if (feeHoldTransferId) {
+          holds.push({
+            id: feeHoldTransferId,
+            debitAccountId: accountId,
+            creditAccountId: await systemAccountId(tx, request.asset, AccountKinds.fees),
+            amount: fee,
+            code: TransferCodes.withdrawalFee,
+            pending: {},
+            reference: withdrawalId,
+          });
+        }
+        await createTransfers(tx, { namespace, causationId: request.idempotencyKey, transfers: holds, now: at });
+        const [row] = await tx
+          .insert(withdrawalsTable)
+          .values({
+            id: withdrawalId,
+            userId: request.userId,
+            asset: request.asset,
+            amount,
+            fee,
+            toAddress: request.toAddress,
+            state,
+            reason: reasons.length > 0 ? reasons.join(',') : null,
+            holdTransferId,
+            feeHoldTransferId,
+            createdAt: at,
+            updatedAt: at,
+          })
+          .returning();
+        const event = withdrawalRequestedV1.create({
+          source: EVENT_SOURCE,
+          subject: request.userId,
+          time: at,
+          data: {
+            withdrawalId,
+            userId: request.userId,
+            asset: request.asset,
+            amount: amount.toString(),
+            fee: fee.toString(),
+            toAddress: request.toAddress,
+            state,
+            reviewReasons: reasons,
+            requestedAt: at.toISOString(),
+          },
+        });
+        await publish(tx, event, request.idempotencyKey);
+        if (!row) throw new Error('insert into withdrawals returned no row');
+        return { withdrawal: withdrawalWire(row), balance: await balance(tx, request.userId, request.asset) };
+      });
     },
 
     async cancelWithdrawal(request: Request<typeof cancelWithdrawalV1>): Promise<Wire<typeof cancelWithdrawalV1>> {
-      const { response } = await executeIdempotent(
-        database,
-        { scope: 'ledger.cancel-withdrawal', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
-        (tx) =>
-          decide(tx, async () => {
-            const at = now();
-            const [row] = await tx.select().from(withdrawalsTable).where(eq(withdrawalsTable.id, request.withdrawalId)).for('update');
-            // Another user's withdrawal is reported as missing: its existence is not theirs to learn.
-            if (!row || row.userId !== request.userId) {
-              throw new Refusal(LedgerCommandErrors.withdrawalNotFound, `withdrawal ${request.withdrawalId} not found`, { withdrawalId: request.withdrawalId });
-            }
-            if (!withdrawalMachine.canTransition(row.state, WithdrawalStates.cancelled)) {
-              throw new Refusal(LedgerCommandErrors.invalidWithdrawalState, `a withdrawal in state ${row.state} can no longer be cancelled`, {
-                withdrawalId: row.id,
-                state: row.state,
-              });
-            }
-            await releaseHolds(tx, namespace, row, request.idempotencyKey, at);
-            const updated = await setWithdrawalState(tx, row.id, WithdrawalStates.cancelled, row.reason, at);
-            const event = withdrawalCancelledV1.create({
-              source: EVENT_SOURCE,
-              subject: row.userId,
-              time: at,
-              data: {
-                withdrawalId: row.id,
-                userId: row.userId,
-                asset: row.asset,
-                amount: row.amount.toString(),
-                fee: row.fee.toString(),
-                toAddress: row.toAddress,
-                cancelledAt: at.toISOString(),
-              },
-            });
-            await publish(tx, event, request.idempotencyKey);
-            return { withdrawal: withdrawalWire(updated), balance: await balance(tx, row.userId, row.asset) };
-          }),
-      ).catch(idempotencyError);
-      return answer(response);
+      return once('ledger.cancel-withdrawal', request, async (tx) => {
+        const at = now();
+        const [row] = await tx.select().from(withdrawalsTable).where(eq(withdrawalsTable.id, request.withdrawalId)).for('update');
+        // Another user's withdrawal is reported as missing: its existence is not theirs to learn.
+        if (!row || row.userId !== request.userId) {
+          throw new Refusal(LedgerCommandErrors.withdrawalNotFound, `withdrawal ${request.withdrawalId} not found`, { withdrawalId: request.withdrawalId });
+        }
+        if (!withdrawalMachine.canTransition(row.state, WithdrawalStates.cancelled)) {
+          throw new Refusal(LedgerCommandErrors.invalidWithdrawalState, `a withdrawal in state ${row.state} can no longer be cancelled`, {
+            withdrawalId: row.id,
+            state: row.state,
+          });
+        }
+        await releaseHolds(tx, namespace, row, request.idempotencyKey, at);
+        const updated = await setWithdrawalState(tx, row.id, WithdrawalStates.cancelled, row.reason, at);
+        const event = withdrawalCancelledV1.create({
+          source: EVENT_SOURCE,
+          subject: row.userId,
+          time: at,
+          data: { ...withdrawalEventFields(row), cancelledAt: at.toISOString() },
+        });
+        await publish(tx, event, request.idempotencyKey);
+        return { withdrawal: withdrawalWire(updated), balance: await balance(tx, row.userId, row.asset) };
+      });
     },
 
     async approveWithdrawal(request: Request<typeof approveWithdrawalV1>): Promise<Wire<typeof approveWithdrawalV1>> {
-      const { response } = await executeIdempotent(
-        database,
-        { scope: 'ledger.approve-withdrawal', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
-        (tx) =>
-          decide(tx, async () => {
-            const at = now();
-            const row = await lockWithdrawal(tx, request.withdrawalId);
-            withdrawalTransition(row, WithdrawalStates.approved);
-            const updated = await setWithdrawalState(tx, row.id, WithdrawalStates.approved, row.reason, at);
-            const event = withdrawalApprovedV1.create({
-              source: EVENT_SOURCE,
-              subject: row.userId,
-              time: at,
-              data: { ...withdrawalEventFields(row), approvedBy: request.adminId, approvedAt: at.toISOString() },
-            });
-            await publish(tx, event, request.idempotencyKey);
-            return { withdrawal: withdrawalWire(updated) };
-          }),
-      ).catch(idempotencyError);
-      return answer(response);
+      return once('ledger.approve-withdrawal', request, async (tx) => {
+        const at = now();
+        const row = await lockWithdrawal(tx, request.withdrawalId);
+        withdrawalTransition(row, WithdrawalStates.approved);
+        const updated = await setWithdrawalState(tx, row.id, WithdrawalStates.approved, row.reason, at);
+        const event = withdrawalApprovedV1.create({
+          source: EVENT_SOURCE,
+          subject: row.userId,
+          time: at,
+          data: { ...withdrawalEventFields(row), approvedBy: request.adminId, approvedAt: at.toISOString() },
+        });
+        await publish(tx, event, request.idempotencyKey);
+        return { withdrawal: withdrawalWire(updated) };
+      });
     },
 
     async rejectWithdrawal(request: Request<typeof rejectWithdrawalV1>): Promise<Wire<typeof rejectWithdrawalV1>> {
-      const { response } = await executeIdempotent(
-        database,
-        { scope: 'ledger.reject-withdrawal', key: request.idempotencyKey, request, isolationLevel: ISOLATION },
-        (tx) =>
-          decide(tx, async () => {
-            const at = now();
-            const row = await lockWithdrawal(tx, request.withdrawalId);
-            withdrawalTransition(row, WithdrawalStates.rejected);
-            await releaseHolds(tx, namespace, row, request.idempotencyKey, at);
-            const updated = await setWithdrawalState(tx, row.id, WithdrawalStates.rejected, request.reason, at);
-            const event = withdrawalRejectedV1.create({
-              source: EVENT_SOURCE,
-              subject: row.userId,
-              time: at,
-              data: { ...withdrawalEventFields(row), rejectedBy: request.adminId, reason: request.reason, rejectedAt: at.toISOString() },
-            });
-            await publish(tx, event, request.idempotencyKey);
-            return { withdrawal: withdrawalWire(updated), balance: await balance(tx, row.userId, row.asset) };
-          }),
-      ).catch(idempotencyError);
-      return answer(response);
+      return once('ledger.reject-withdrawal', request, async (tx) => {
+        const at = now();
+        const row = await lockWithdrawal(tx, request.withdrawalId);
+        withdrawalTransition(row, WithdrawalStates.rejected);
+        await releaseHolds(tx, namespace, row, request.idempotencyKey, at);
+        const updated = await setWithdrawalState(tx, row.id, WithdrawalStates.rejected, request.reason, at);
+        const event = withdrawalRejectedV1.create({
+          source: EVENT_SOURCE,
+          subject: row.userId,
+          time: at,
+          data: { ...withdrawalEventFields(row), rejectedBy: request.adminId, reason: request.reason, rejectedAt: at.toISOString() },
+        });
+        await publish(tx, event, request.idempotencyKey);
+        return { withdrawal: withdrawalWire(updated), balance: await balance(tx, row.userId, row.asset) };
+      });
     },
   };
 }

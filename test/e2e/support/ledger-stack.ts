@@ -480,7 +480,8 @@ async function deleteStreams(namespace: string): Promise<void> {
   try {
     const jsm = await jetstreamManager(nc);
     for await (const name of jsm.streams.names()) {
-      if (name.startsWith(`${namespace.toUpperCase()}_`)) await jsm.streams.delete(name);
+      // The namespace's streams, and the streams behind its KV buckets (`KV_<ns>_flags`).
+      if (name.startsWith(`${namespace.toUpperCase()}_`) || name.startsWith(`KV_${namespace}_`)) await jsm.streams.delete(name);
     }
   } finally {
     await nc.close();

@@ -7,11 +7,27 @@ import { describe, expect, it } from 'vitest';
 import { CLOUDEVENTS_SPEC_VERSION, EVENT_TYPE_PATTERN } from './envelope';
 import { ContractErrorCodes } from './errors';
 import * as catalogue from './index';
-import { depositConfirmedV1, depositRevertedV1 } from './chain.events';
-import { withdrawalApprovedV1, withdrawalCancelledV1, withdrawalRejectedV1, withdrawalRequestedV1 } from './withdrawal.events';
+import {
+  chainWithdrawalBroadcastV1,
+  chainWithdrawalConfirmedV1,
+  chainWithdrawalFailedV1,
+  depositAddressAssignedV1,
+  depositConfirmedV1,
+  depositDetectedV1,
+  depositRevertedV1,
+  rangeRescannedV1,
+} from './chain.events';
+import {
+  withdrawalApprovedV1,
+  withdrawalCancelledV1,
+  withdrawalCompletedV1,
+  withdrawalFailedV1,
+  withdrawalRejectedV1,
+  withdrawalRequestedV1,
+} from './withdrawal.events';
 import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from './plan.events';
 import { accountOpenedV1, allEvents, assetCodeSchema, languageCodeSchema, messageDeliveredV1, nodeStatusChangedV1, telegramIdSchema, userRegisteredV1 } from './events';
-import { balanceChangedV1, transferPostedV1 } from './ledger.events';
+import { balanceChangedV1, referralRewardPaidV1, transferPostedV1 } from './ledger.events';
 import { Contexts } from './naming';
 
 const userId = '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9e';
@@ -28,7 +44,8 @@ const samples: Record<string, { source: string; subject?: string; data: unknown 
       telegramUserId: '9007199254740993',
       chatId: '-1001234567890',
       languageCode: 'ru',
-      referralCode: null,
+      referralCode: 'r-7f3a9c',
+      referrerUserId: '019a7c3e-5b1f-7d2a-8c3e-0000000000ee',
       registeredAt: at,
     },
   },
@@ -203,6 +220,122 @@ const samples: Record<string, { source: string; subject?: string; data: unknown 
     source: 'strongbox/chain-watcher',
     subject: userId,
     data: { chainId: 31337, txHash: `0x${'ab'.repeat(32)}`, logIndex: 3, userId, asset: 'USDT', amount: '25000000', reason: 'block 120 replaced by a reorg of depth 14' },
+  },
+  [withdrawalCompletedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      withdrawalId: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+      userId,
+      asset: 'USDT',
+      amount: '25000000',
+      fee: '1000000',
+      toAddress: '0x00000000000000000000000000000000000000aA',
+      txHash: `0x${'cd'.repeat(32)}`,
+      completedAt: at,
+    },
+  },
+  [withdrawalFailedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: {
+      withdrawalId: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+      userId,
+      asset: 'USDT',
+      amount: '25000000',
+      fee: '1000000',
+      toAddress: '0x00000000000000000000000000000000000000aA',
+      txHash: null,
+      reason: 'rejected',
+      failedAt: at,
+    },
+  },
+  [referralRewardPaidV1.type]: {
+    source: 'strongbox/ledger',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-0000000000ee',
+    data: {
+      referrerUserId: '019a7c3e-5b1f-7d2a-8c3e-0000000000ee',
+      referredUserId: userId,
+      asset: 'USDT',
+      amount: '5000000',
+      transferId: '019a7c3e-5b1f-7d2a-8c3e-000000000020',
+      paidAt: at,
+    },
+  },
+  [depositAddressAssignedV1.type]: {
+    source: 'strongbox/chain-watcher',
+    subject: userId,
+    data: { userId, chainId: 31337, address: '0x00000000000000000000000000000000000000aA', derivationIndex: 7, assignedAt: at },
+  },
+  [depositDetectedV1.type]: {
+    source: 'strongbox/chain-watcher',
+    subject: userId,
+    data: {
+      chainId: 31337,
+      txHash: `0x${'ab'.repeat(32)}`,
+      logIndex: 3,
+      userId,
+      asset: 'USDT',
+      amount: '25000000',
+      tokenContract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      toAddress: '0x00000000000000000000000000000000000000aA',
+      fromAddress: '0x00000000000000000000000000000000000000bB',
+      blockNumber: 118,
+      blockHash: `0x${'ef'.repeat(32)}`,
+      requiredConfirmations: 12,
+      belowDustMinimum: false,
+      detectedAt: at,
+    },
+  },
+  [rangeRescannedV1.type]: {
+    source: 'strongbox/chain-watcher',
+    subject: '31337',
+    data: { chainId: 31337, fromBlock: 100, toBlock: 1_100, depositsFound: 4, reason: 'node-recovery', startedAt: at, finishedAt: at },
+  },
+  [chainWithdrawalBroadcastV1.type]: {
+    source: 'strongbox/chain-watcher',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+    data: {
+      withdrawalId: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+      userId,
+      chainId: 31337,
+      txHash: `0x${'cd'.repeat(32)}`,
+      nonce: 41,
+      attempt: 2,
+      fromAddress: '0x00000000000000000000000000000000000000cC',
+      toAddress: '0x00000000000000000000000000000000000000aA',
+      tokenContract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      asset: 'USDT',
+      amount: '25000000',
+      broadcastAt: at,
+    },
+  },
+  [chainWithdrawalConfirmedV1.type]: {
+    source: 'strongbox/chain-watcher',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+    data: {
+      withdrawalId: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+      userId,
+      chainId: 31337,
+      txHash: `0x${'cd'.repeat(32)}`,
+      blockNumber: 130,
+      blockHash: `0x${'ef'.repeat(32)}`,
+      confirmations: 12,
+      confirmedAt: at,
+    },
+  },
+  [chainWithdrawalFailedV1.type]: {
+    source: 'strongbox/chain-watcher',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+    data: {
+      withdrawalId: '019a7c3e-5b1f-7d2a-8c3e-000000000002',
+      userId,
+      chainId: 31337,
+      txHash: `0x${'cd'.repeat(32)}`,
+      reason: 'reverted',
+      detail: 'execution reverted: ERC20: transfer amount exceeds balance',
+      failedAt: at,
+    },
   },
   [messageDeliveredV1.type]: {
     source: 'strongbox/notifier',

@@ -1,9 +1,25 @@
 import { z } from 'zod';
-import { depositConfirmedV1, depositRevertedV1 } from './chain.events';
-import { withdrawalApprovedV1, withdrawalCancelledV1, withdrawalRejectedV1, withdrawalRequestedV1 } from './withdrawal.events';
+import {
+  chainWithdrawalBroadcastV1,
+  chainWithdrawalConfirmedV1,
+  chainWithdrawalFailedV1,
+  depositAddressAssignedV1,
+  depositConfirmedV1,
+  depositDetectedV1,
+  depositRevertedV1,
+  rangeRescannedV1,
+} from './chain.events';
+import {
+  withdrawalApprovedV1,
+  withdrawalCancelledV1,
+  withdrawalCompletedV1,
+  withdrawalFailedV1,
+  withdrawalRejectedV1,
+  withdrawalRequestedV1,
+} from './withdrawal.events';
 import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from './plan.events';
 import { defineEvent, type EventDefinition } from './define-event';
-import { balanceChangedV1, transferPostedV1 } from './ledger.events';
+import { balanceChangedV1, referralRewardPaidV1, transferPostedV1 } from './ledger.events';
 
 // ---------------------------------------------------------------------------------------------
 // Shared field schemas
@@ -38,6 +54,11 @@ export const userRegisteredV1 = defineEvent({
     chatId: telegramIdSchema,
     languageCode: languageCodeSchema,
     referralCode: z.string().min(1).max(64).nullable(),
+    /**
+     * The user whose referral link brought this one, when the bot-gateway resolved `referralCode` to a user; the
+     * ledger pays that user the referral reward after this user's first credited deposit. Absent or null: no referrer.
+     */
+    referrerUserId: z.uuid().nullable().optional(),
     registeredAt: z.iso.datetime({ offset: true }),
   }),
 });
@@ -113,11 +134,20 @@ export const allEvents: readonly EventDefinition[] = [
   withdrawalCancelledV1,
   withdrawalApprovedV1,
   withdrawalRejectedV1,
+  withdrawalCompletedV1,
+  withdrawalFailedV1,
+  referralRewardPaidV1,
   planDepositOpenedV1,
   planDepositAccruedV1,
   planDepositMaturedV1,
   nodeStatusChangedV1,
+  depositAddressAssignedV1,
+  depositDetectedV1,
   depositConfirmedV1,
   depositRevertedV1,
+  rangeRescannedV1,
+  chainWithdrawalBroadcastV1,
+  chainWithdrawalConfirmedV1,
+  chainWithdrawalFailedV1,
   messageDeliveredV1,
 ];

@@ -6,6 +6,7 @@ export * from './events';
 export * from './define-command';
 export * from './ledger.commands';
 export * from './chain.events';
+export * from './chain.commands';
 export * from './ledger.events';
 export * from './withdrawal.events';
 export * from './plan.commands';

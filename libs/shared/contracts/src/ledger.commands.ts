@@ -1,3 +1,4 @@
+import { chainCommands } from './chain.commands';
 import { z } from 'zod';
 import { defineCommand, idempotencyKeySchema, type CommandDefinition } from './define-command';
 import { planCommands } from './plan.commands';
@@ -260,4 +261,4 @@ export const ledgerCommands: readonly CommandDefinition[] = [
 ];
 
 /** Every command the contracts declare, for the docs generator. */
-export const allCommands: readonly CommandDefinition[] = [...ledgerCommands, ...planCommands];
+export const allCommands: readonly CommandDefinition[] = [...ledgerCommands, ...planCommands, ...chainCommands];

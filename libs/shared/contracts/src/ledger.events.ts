@@ -126,5 +126,24 @@ export const balanceChangedV1 = defineEvent({
   }),
 });
 
+export const referralRewardPaidV1 = defineEvent({
+  context: 'ledger',
+  aggregate: 'referral',
+  name: 'reward-paid',
+  version: 1,
+  description:
+    "A referred user's first deposit was credited, so the ledger paid their referrer the configured reward from the " +
+    'referral expense account. Paid at most once per referred user, whatever happens to later deposits. `subject` is ' +
+    "the referrer's user id.",
+  schema: z.object({
+    referrerUserId: z.uuid(),
+    referredUserId: z.uuid(),
+    asset: assetCodeSchema,
+    amount: positiveAmountSchema,
+    transferId: z.uuid(),
+    paidAt: z.iso.datetime({ offset: true }),
+  }),
+});
+
 /** The money-movement events of this file, for the catalogue (`allEvents`) and the docs. */
 export const ledgerMovementEvents: readonly EventDefinition[] = [transferPostedV1, balanceChangedV1];

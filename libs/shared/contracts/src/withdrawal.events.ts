@@ -72,3 +72,34 @@ export const withdrawalRejectedV1 = defineEvent({
     rejectedAt: z.iso.datetime({ offset: true }),
   }),
 });
+
+export const withdrawalCompletedV1 = defineEvent({
+  context: 'ledger',
+  aggregate: 'withdrawal',
+  name: 'completed',
+  version: 1,
+  description:
+    'The chain confirmed the withdrawal transaction; the ledger posted the held amount (to withdrawals in flight) and ' +
+    'fee (to fees). Final.',
+  schema: z.object({
+    ...withdrawalFields,
+    txHash: z.string().regex(/^0x[0-9a-f]{64}$/),
+    completedAt: z.iso.datetime({ offset: true }),
+  }),
+});
+
+export const withdrawalFailedV1 = defineEvent({
+  context: 'ledger',
+  aggregate: 'withdrawal',
+  name: 'failed',
+  version: 1,
+  description:
+    'The withdrawal failed on chain (reverted, dropped, or could not be sent); the ledger voided the holds, so the ' +
+    'user has amount + fee back. Final.',
+  schema: z.object({
+    ...withdrawalFields,
+    txHash: z.string().regex(/^0x[0-9a-f]{64}$/).nullable(),
+    reason: z.enum(['reverted', 'dropped', 'rejected']),
+    failedAt: z.iso.datetime({ offset: true }),
+  }),
+});

@@ -1,0 +1,9 @@
+// The public face of @strongbox/chain-testing: the test ERC-20, compiled from source and deployed to anvil.
+export {
+  ANVIL_DEPLOYER_PRIVATE_KEY,
+  ANVIL_SECOND_PRIVATE_KEY,
+  compileTestToken,
+  deployTestToken,
+  type CompiledContract,
+  type DeployedTestToken,
+} from './test-token';

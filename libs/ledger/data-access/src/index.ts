@@ -68,7 +68,12 @@ export {
 export { TRANSFERS_PER_CALL_MAX, type TransferInput } from './transfers.validation';
 export {
   createTransfers,
+  planTransferCalls,
   EXPIRED_VOIDS_PER_CALL_MAX,
+  TRANSFER_CALLS_PER_PASS_MAX,
+  type PlannedTransferCalls,
+  type TransferCall,
+  type TransferCallOutcome,
   listTransfers,
   TRANSFERS_PAGE_MAX,
   voidExpiredPendingTransfers,

@@ -207,6 +207,134 @@ async function applyTransfers(tx: DbExecutor, input: CreateTransfersInput, optio
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Several independent calls in one pass (group commit)
+// ---------------------------------------------------------------------------------------------
+
+/** Most calls one `planTransferCalls` takes: bounds the lock statement and the write. */
+export const TRANSFER_CALLS_PER_PASS_MAX = 256;
+
+/** One call of a pass: its transfers are linked (all or none), independently of the other calls. */
+export interface TransferCall {
+  /** At most TRANSFERS_PER_CALL_MAX; none may resolve a hold (holds go through createTransfers). */
+  readonly transfers: readonly TransferInput[];
+  /** Carried as `Strongbox-Causation-Id` on this call's events. */
+  readonly causationId?: string;
+}
+
+/** What became of one call: its transfers and the accounts they touched (totals after the call), or the refusal. */
+export type TransferCallOutcome =
+  | { readonly ok: true; readonly transfers: readonly PostedTransfer[]; readonly accounts: ReadonlyMap<string, AccountRow> }
+  | { readonly ok: false; readonly error: LedgerError };
+
+/** The decided calls of a pass, not yet written: `write()` sends every write in one round trip. */
+export interface PlannedTransferCalls {
+  readonly outcomes: readonly TransferCallOutcome[];
+  /** Writes the accepted calls' transfers, the account totals and the events; send it with the caller's own statements. */
+  write(): Promise<void>;
+}
+
+/**
+ * Decides several independent calls together, in the caller's transaction: one read of their
+ * transfer ids and one lock statement over every account any of them touches (ascending id order,
+ * as createTransfers does, so passes and single calls queue instead of deadlocking), then each call
+ * applied in memory in the order given — each all-or-nothing, seeing the calls before it — and
+ * finally one round trip of writes for all accepted calls (`write()`). A refused call leaves no
+ * trace and does not affect the others. This is what lets the ledger commit many commands in one
+ * transaction (one commit, a fixed number of round trips) instead of one each.
+ *
+ * @example
+ * const plan = await planTransferCalls(tx, { namespace, calls: requests.map((r) => ({ causationId: r.key, transfers: [r.transfer] })) });
+ * await Promise.all([plan.write(), storeAnswers(tx, plan.outcomes)]);
+ */
+export async function planTransferCalls(
+  tx: DbExecutor,
+  input: { namespace: string; calls: readonly TransferCall[]; now?: Date },
+): Promise<PlannedTransferCalls> {
+  const now = input.now ?? new Date();
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new LedgerError(LedgerErrorCodes.invalidArgument, 'now must be a valid Date');
+  assertNamespace(input.namespace);
+  if (input.calls.length === 0 || input.calls.length > TRANSFER_CALLS_PER_PASS_MAX) {
+    throw new LedgerError(LedgerErrorCodes.invalidArgument, `a pass takes 1 to ${TRANSFER_CALLS_PER_PASS_MAX} calls, got ${input.calls.length}`);
+  }
+  // 1. The shape of each call; a malformed call is refused alone.
+  const outcomes: (TransferCallOutcome | undefined)[] = input.calls.map(() => undefined);
+  const validatedCalls: (ValidatedTransfer[] | undefined)[] = input.calls.map((call, index) => {
+    try {
+      const validated = validateTransferInputs(call.transfers, now);
+      if (validated.some((transfer) => 'pendingId' in transfer)) {
+        throw new LedgerError(LedgerErrorCodes.invalidArgument, 'a call of a pass may not resolve a hold; use createTransfers');
+      }
+      return validated;
+    } catch (error) {
+      if (!(error instanceof LedgerError)) throw error;
+      outcomes[index] = { ok: false, error };
+      return undefined;
+    }
+  });
+  const ownIds = validatedCalls.flatMap((validated) => (validated ?? []).map((transfer) => transfer.id));
+  const accountIds = new Set<string>();
+  for (const validated of validatedCalls) for (const id of accountIdsOf(validated ?? [], new Map())) accountIds.add(id);
+
+  // 2 and 3 together: the ids already taken, and the locks.
+  const [known, locked] =
+    ownIds.length === 0
+      ? [[], []]
+      : await Promise.all([
+          tx.select({ id: transfersTable.id }).from(transfersTable).where(inArray(transfersTable.id, ownIds)),
+          tx.select().from(accountsTable).where(inArray(accountsTable.id, [...accountIds])).orderBy(asc(accountsTable.id)).for('update'),
+        ]);
+  const taken = new Set(known.map((row) => row.id));
+  const accounts = new Map(locked.map((row) => [row.id, row]));
+  const totals = new Map<string, Totals>();
+  for (const account of locked) totals.set(account.id, totalsOf(account));
+
+  // 5. Each call in order, in memory; a refusal puts back the totals it changed.
+  const batchRows: TransferRow[] = [];
+  const events: OutboxMessage[] = [];
+  const noHolds = new Map<string, TransferRow>();
+  validatedCalls.forEach((validated, index) => {
+    if (validated === undefined) return;
+    const touched = accountIdsOf(validated, noHolds);
+    const saved = new Map([...touched].filter((id) => totals.has(id)).map((id) => [id, { ...(totals.get(id) as Totals) }]));
+    try {
+      for (const transfer of validated) {
+        if (taken.has(transfer.id)) {
+          throw new LedgerError(LedgerErrorCodes.transferExists, `transfer ${transfer.id} exists already; a transfer id is used once`, { transferId: transfer.id });
+        }
+        for (const accountId of [transfer.debitAccountId, transfer.creditAccountId] as string[]) {
+          if (!accounts.has(accountId)) {
+            throw new LedgerError(LedgerErrorCodes.accountNotFound, `transfer ${transfer.id}: account ${accountId} does not exist`, { transferId: transfer.id, accountId });
+          }
+        }
+      }
+      const batchId = newId();
+      const rows = validated.map((transfer) => applyOne(transfer, { accounts, totals, knownById: noHolds, now, batchId }));
+      for (const row of rows) taken.add(row.id);
+      const after = withTotals(new Map([...touched].map((id) => [id, accounts.get(id) as AccountRow])), totals);
+      events.push(...buildEvents({ namespace: input.namespace, causationId: input.calls[index]?.causationId, now, inserted: rows, accounts: after }));
+      batchRows.push(...rows);
+      outcomes[index] = { ok: true, transfers: rows, accounts: after };
+    } catch (error) {
+      for (const [id, value] of saved) totals.set(id, value);
+      if (!(error instanceof LedgerError)) throw error;
+      outcomes[index] = { ok: false, error };
+    }
+  });
+
+  return {
+    outcomes: outcomes as TransferCallOutcome[],
+    write: async () => {
+      if (batchRows.length === 0) return;
+      try {
+        await Promise.all([tx.insert(transfersTable).values(batchRows).execute(), writeTotals(tx, accounts, totals), enqueueEvents(tx, events)]);
+      } catch (error) {
+        throw ledgerErrorFromDatabase(error) ?? error;
+      }
+    },
+  };
+}
+
 /** The locked accounts with the totals computed for them. */
 function withTotals(accounts: ReadonlyMap<string, AccountRow>, totals: ReadonlyMap<string, Totals>): Map<string, AccountRow> {
   const result = new Map<string, AccountRow>();

@@ -16,3 +16,4 @@ export { addDays, daysBetween, interestForDay, interestThroughDay, maturityOf, u
 export { createLedgerOperations, type LedgerOperations, type LedgerOperationsOptions } from './ledger.operations';
 export { checkWithdrawalLimits, reviewReasons, ReviewReasons, WithdrawalLimitReasons, type FraudRules, type WithdrawalLimits } from './withdrawal.policy';
 export { withdrawalMachine } from './withdrawal.machine';
+export { createTransferBatcher, TRANSFER_BATCH_MAX, TRANSFER_QUEUE_MAX, type TransferBatcher, type TransferBatcherOptions } from './transfer.batcher';

@@ -30,6 +30,7 @@ import { startLedgerJobs } from './ledger.jobs';
 import { createLedgerOperations } from './ledger.operations';
 import { startPlanAccrualJob } from './plans.accrual';
 import { createPlanOperations } from './plans.operations';
+import { createTransferBatcher } from './transfer.batcher';
 
 export interface LedgerConfig extends RuntimeConfig {
   /** Assets a user gets an account in, e.g. `['USDT']`. */
@@ -172,6 +173,8 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     },
     fraudRules: { velocityMaxPerHour: config.LEDGER_FRAUD_VELOCITY_PER_HOUR, afterDepositCoolingMs: config.LEDGER_FRAUD_DEPOSIT_COOLING_MS },
   });
+  // Transfers arriving together commit together (group commit); see transfer.batcher.ts.
+  const transfers = createTransferBatcher({ database, namespace, now: () => new Date(), single: (request) => operations.transfer(request), registry });
   const flags = await watchFlags({ nc: context.nats, namespace, logger: logger.child({ component: 'flags' }) });
   const outgoing = [Flags.emergencyStop] as const;
   const withdrawing = [Flags.emergencyStop, Flags.maintenance] as const;
@@ -180,7 +183,7 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     commandRoute(openAccountV1, (request) => guarded(breaker, () => operations.openAccount(request))),
     commandRoute(getBalanceV1, (request) => guarded(breaker, () => operations.getBalance(request))),
     commandRoute(listHistoryV1, (request) => guarded(breaker, () => operations.listHistory(request))),
-    commandRoute(transferV1, (request) => unlessHalted(flags, outgoing, () => guarded(breaker, () => operations.transfer(request)))),
+    commandRoute(transferV1, (request) => unlessHalted(flags, outgoing, () => guarded(breaker, () => transfers.transfer(request)))),
     commandRoute(requestWithdrawalV1, (request) => unlessHalted(flags, withdrawing, () => guarded(breaker, () => operations.requestWithdrawal(request)))),
     commandRoute(cancelWithdrawalV1, (request) => guarded(breaker, () => operations.cancelWithdrawal(request))),
     commandRoute(approveWithdrawalV1, (request) => guarded(breaker, () => operations.approveWithdrawal(request))),

@@ -227,6 +227,105 @@ async function attemptOnce<T>(database: DatabaseHandle, options: AttemptOptions,
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Many keys in one transaction (group commit). executeIdempotent runs one command per
+// transaction; a caller that commits many commands together claims their keys with one statement
+// and stores their responses with another, and hands every key it could not claim to
+// executeIdempotent afterwards, which replays, reports a conflict or waits as usual.
+// ---------------------------------------------------------------------------------------------
+
+/** Most keys one claimIdempotencyKeys or storeIdempotentResponses call takes. */
+export const IDEMPOTENCY_KEYS_PER_CALL_MAX = 1_000;
+
+/**
+ * Claims the keys that are new, in the caller's transaction, in one statement (keys sorted, so two
+ * callers claiming overlapping keys wait for each other instead of deadlocking). Returns the
+ * claimed keys; a key already stored (or claimed by a running transaction, after waiting up to
+ * `waitTimeoutMs`, then DB_ERR_IDEMPOTENCY_IN_PROGRESS for the whole call), or given twice, is not
+ * claimed again. The caller must store a response for every claimed key before its commit
+ * (storeIdempotentResponses).
+ */
+export async function claimIdempotencyKeys(
+  tx: DbExecutor,
+  options: { scope: string; entries: readonly { key: string; request: unknown }[]; waitTimeoutMs?: number },
+): Promise<Set<string>> {
+  assertScope(options.scope);
+  const waitTimeoutMs = options.waitTimeoutMs ?? IDEMPOTENCY_WAIT_TIMEOUT_MS_DEFAULT;
+  if (!Number.isSafeInteger(waitTimeoutMs) || waitTimeoutMs < 1 || waitTimeoutMs > IDEMPOTENCY_WAIT_TIMEOUT_MS_MAX) {
+    throw new DbError(DbErrorCodes.invalidOption, `waitTimeoutMs must be an integer in [1, ${IDEMPOTENCY_WAIT_TIMEOUT_MS_MAX}], got ${waitTimeoutMs}`);
+  }
+  if (options.entries.length === 0 || options.entries.length > IDEMPOTENCY_KEYS_PER_CALL_MAX) {
+    throw new DbError(DbErrorCodes.invalidArgument, `claim 1 to ${IDEMPOTENCY_KEYS_PER_CALL_MAX} keys at once, got ${options.entries.length}`);
+  }
+  const rows = new Map<string, string>();
+  for (const entry of options.entries) {
+    assertIdempotencyKey(entry.key);
+    if (!rows.has(entry.key)) rows.set(entry.key, requestHash(entry.request));
+  }
+  const sorted = [...rows.keys()].sort();
+  try {
+    // As in executeIdempotent: the wait limit covers the claim alone, all three in one round trip.
+    const [, claimed] = await Promise.all([
+      tx.execute(sql.raw(`set local lock_timeout = ${waitTimeoutMs}`)),
+      tx
+        .insert(idempotencyKeysTable)
+        .values(
+          sorted.map((key) => ({
+            scope: options.scope,
+            key,
+            requestHash: rows.get(key) as string,
+            state: IdempotencyStates.completed,
+            response: sql`'null'::jsonb`,
+          })),
+        )
+        .onConflictDoNothing({ target: [idempotencyKeysTable.scope, idempotencyKeysTable.key] })
+        .returning({ key: idempotencyKeysTable.key }),
+      tx.execute(sql.raw('set local lock_timeout to default')),
+    ]);
+    return new Set(claimed.map((row) => row.key));
+  } catch (error) {
+    if (sqlStateOf(error) === SQLSTATE_LOCK_NOT_AVAILABLE) {
+      throw new DbError(
+        DbErrorCodes.idempotencyInProgress,
+        `a request with one of ${sorted.length} idempotency keys in ${options.scope} is still running after ${waitTimeoutMs} ms; retry shortly`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Stores the responses of keys claimed in this transaction, in one statement, and returns each as
+ * read back from jsonb (what a replay will return). Every response is plain JSON of at most
+ * IDEMPOTENT_RESPONSE_BYTES_MAX.
+ */
+export async function storeIdempotentResponses<T>(
+  tx: DbExecutor,
+  options: { scope: string; responses: readonly { key: string; response: T }[] },
+): Promise<Map<string, T>> {
+  assertScope(options.scope);
+  if (options.responses.length === 0) return new Map();
+  if (options.responses.length > IDEMPOTENCY_KEYS_PER_CALL_MAX) {
+    throw new DbError(DbErrorCodes.invalidArgument, `store at most ${IDEMPOTENCY_KEYS_PER_CALL_MAX} responses at once, got ${options.responses.length}`);
+  }
+  const values = sql.join(
+    options.responses.map(({ key, response }) => sql`(${key}::text, ${encodeResponse(response)}::jsonb)`),
+    sql`, `,
+  );
+  const result = await tx.execute(sql`
+    update idempotency_keys as k set response = v.response
+    from (values ${values}) as v (key, response)
+    where k.scope = ${options.scope} and k.key = v.key
+    returning k.key, k.response`);
+  const stored = new Map<string, T>();
+  for (const row of result as unknown as Iterable<{ key: string; response: T }>) stored.set(row.key, row.response);
+  for (const { key } of options.responses) {
+    if (!stored.has(key)) throw new Error(`idempotency key ${describeKey({ scope: options.scope, key })} claimed in this transaction is missing`);
+  }
+  return stored;
+}
+
 /**
  * Deletes idempotency keys created more than `olderThanMs` ago, in bounded chunks, and returns how
  * many. Refuses (DB_ERR_INVALID_OPTION) anything under 24 h: callers may retry for a day and must

@@ -16,7 +16,10 @@ export { enqueueEvents, ENQUEUE_MESSAGES_MAX, type OutboxMessage } from './outbo
 export { createOutboxRelay, type OutboxPublish, type OutboxRelay, type OutboxRelayOptions } from './outbox.relay';
 export { processOnce, purgeInbox, type ProcessOnceOptions, type ProcessOnceResult } from './inbox.process';
 export {
+  claimIdempotencyKeys,
   executeIdempotent,
+  storeIdempotentResponses,
+  IDEMPOTENCY_KEYS_PER_CALL_MAX,
   purgeIdempotencyKeys,
   requestHash,
   IDEMPOTENCY_RETENTION_MS_MIN,

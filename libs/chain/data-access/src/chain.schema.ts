@@ -12,3 +12,5 @@ export const nodeStatusTable = pgTable('node_status', {
   headBlock: bigint('head_block', { mode: 'number' }),
   changedAt: timestamp('changed_at', { withTimezone: true }).notNull(),
 });
+
+export { chainWithdrawalAttemptsTable, chainWithdrawalOutcomesTable, chainWithdrawalsTable, hotWalletNoncesTable } from './withdrawals.schema';

@@ -42,6 +42,8 @@ type TransferReply = z.input<typeof transferV1.response>;
 
 /** Most commands one transaction decides; bounds its locks, statements and latency. */
 export const TRANSFER_BATCH_MAX = 64;
+/** Batch transactions running at once. */
+export const TRANSFER_BATCHES_IN_FLIGHT = 2;
 /** Most commands waiting for a batch; beyond it a command is refused at once, retryably. */
 export const TRANSFER_QUEUE_MAX = 4_096;
 
@@ -91,7 +93,7 @@ const refusal = (code: string, message: string, details: Record<string, string> 
 export function createTransferBatcher(options: TransferBatcherOptions): TransferBatcher {
   const { database, namespace } = options;
   const queue: Waiting[] = [];
-  let draining = false;
+  let draining = 0;
   const batchSize = options.registry
     ? getOrCreateHistogram(options.registry, {
         name: 'ledger_transfer_batch_size',
@@ -211,13 +213,16 @@ export function createTransferBatcher(options: TransferBatcherOptions): Transfer
     for (const waiting of alone) options.single(waiting.request).then(waiting.resolve, waiting.reject);
   }
 
+  // Up to TRANSFER_BATCHES_IN_FLIGHT transactions at once, so one batch is decided in Node while
+  // another waits for PostgreSQL. Two batches touching the same account queue on its row lock (each
+  // locks its accounts in one statement, in id order), so they cannot deadlock.
   async function drain(): Promise<void> {
-    if (draining) return;
-    draining = true;
+    if (draining >= TRANSFER_BATCHES_IN_FLIGHT) return;
+    draining += 1;
     try {
       while (queue.length > 0) await runBatch(queue.splice(0, TRANSFER_BATCH_MAX));
     } finally {
-      draining = false;
+      draining -= 1;
     }
   }
 

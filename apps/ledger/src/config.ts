@@ -24,6 +24,22 @@ export const ledgerConfigSchema = z.object({
   LEDGER_FRAUD_DEPOSIT_COOLING_MS: strictInteger({ min: 0, max: 7 * 24 * 3_600_000 })
     .default(3_600_000)
     .describe('A withdrawal this soon after a credited deposit waits for an admin.'),
+  LEDGER_WITHDRAWAL_COOLING_MS: strictInteger({ min: 0, max: 24 * 3_600_000 })
+    .default(60_000)
+    .describe(
+      'How long a withdrawal that needs no review stays `held` (the user may still cancel it) before the ledger approves it by itself.',
+    ),
+  LEDGER_WITHDRAWAL_AUTO_APPROVAL_INTERVAL_MS: strictInteger({ min: 100, max: 600_000 })
+    .default(5_000)
+    .describe('How often the auto-approval job looks for held withdrawals whose cooling window is over.'),
+  LEDGER_REFERRAL_REWARD_ASSET: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9]{1,11}$/, 'an asset code such as USDT')
+    .default('USDT')
+    .describe("Asset of the referral reward; must be one of LEDGER_ASSETS."),
+  LEDGER_REFERRAL_REWARD_MINOR: minorUnits()
+    .default(0n)
+    .describe("Reward paid once to a referrer after the referred user's first credited deposit, in minor units; 0 pays none."),
   LEDGER_RECONCILE_INTERVAL_MS: strictInteger({ min: 1_000, max: 24 * 3_600_000 })
     .default(60_000)
     .describe('How often the reconciliation job checks the ledger invariants.'),

@@ -4,10 +4,20 @@
 import * as coreSchema from './ledger.schema';
 import * as operationsSchema from './operations.schema';
 import * as plansSchema from './plans.schema';
+import * as usersSchema from './users.schema';
 
 export * as ledgerSchema from './ledger.schema';
 /** Every table of the ledger's schema, for `openDatabase`. */
-export const ledgerTables = { ...coreSchema, ...operationsSchema, ...plansSchema };
+export const ledgerTables = { ...coreSchema, ...operationsSchema, ...plansSchema, ...usersSchema };
+export {
+  BLACKLIST_REASON_LENGTH_MAX,
+  referralRewardsTable,
+  referralsTable,
+  userBlacklistTable,
+  type ReferralRewardRow,
+  type ReferralRow,
+  type UserBlacklistRow,
+} from './users.schema';
 export {
   DepositStates,
   depositsTable,

@@ -54,14 +54,24 @@ export const withdrawalsTable = pgTable(
     reason: text('reason'),
     holdTransferId: uuid('hold_transfer_id').notNull(),
     feeHoldTransferId: uuid('fee_hold_transfer_id'),
+    /**
+     * The chain transaction: the hash of the latest `broadcast` (a fee replacement changes it), then
+     * the hash the chain confirmed, or the one that failed. Null until the chain-watcher reports one.
+     */
+    txHash: text('tx_hash'),
+    /** The `attempt` of the broadcast `tx_hash` belongs to; only a higher attempt replaces the hash. */
+    broadcastAttempt: integer('broadcast_attempt'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
     index('withdrawals_user_created_idx').on(table.userId, table.createdAt),
     index('withdrawals_user_address_idx').on(table.userId, table.toAddress),
+    // The auto-approval job's query: held withdrawals, oldest first.
+    index('withdrawals_held_created_idx').on(table.createdAt).where(sql`state = 'held'`),
     check('withdrawals_amount_positive_ck', sql`amount > 0 and fee >= 0`),
     check('withdrawals_state_ck', sql`state in (${WITHDRAWAL_STATES_SQL})`),
+    check('withdrawals_broadcast_attempt_ck', sql`broadcast_attempt is null or broadcast_attempt >= 1`),
   ],
 );
 export type WithdrawalRow = typeof withdrawalsTable.$inferSelect;

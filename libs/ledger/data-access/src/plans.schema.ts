@@ -42,6 +42,8 @@ export const plansTable = pgTable(
     maxAmount: minorUnits('max_amount').notNull(),
     /** Rule: no deposit may be opened on the code before this time; null = open for deposits. */
     disabledUntil: timestamp('disabled_until', { withTimezone: true }),
+    /** The admin who published this version; null only for versions published before it was recorded. */
+    publishedBy: uuid('published_by'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [

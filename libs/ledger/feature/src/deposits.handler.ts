@@ -20,6 +20,7 @@ import {
   type TransferInput,
 } from '@strongbox/ledger-data-access';
 import type { z } from 'zod';
+import type { Referrals } from './referrals.handler';
 
 // ---------------------------------------------------------------------------------------------
 // Chain deposits. Each is credited once per (chain id, tx hash, log index): the inbox drops a
@@ -41,7 +42,13 @@ function depositKey(data: { chainId: number; txHash: string; logIndex: number })
   return `${data.chainId}:${data.txHash}:${data.logIndex}`;
 }
 
-export function createDepositHandlers(options: { namespace: string; logger: Logger; registry: Registry }): DepositHandlers {
+export function createDepositHandlers(options: {
+  namespace: string;
+  logger: Logger;
+  registry: Registry;
+  /** Pays the referrer after a referred user's first credited deposit, in the credit's transaction. */
+  referrals?: Pick<Referrals, 'rewardAfterDeposit'>;
+}): DepositHandlers {
   const { namespace, logger } = options;
   const reversals = getOrCreateCounter(options.registry, {
     name: 'ledger_deposit_reversals_total',
@@ -95,6 +102,9 @@ export function createDepositHandlers(options: { namespace: string; logger: Logg
           },
         ],
       });
+      // Only a deposit credited just now gets here, so a copy of it never reaches the reward; the
+      // reward's own key keeps a second deposit from paying again.
+      await options.referrals?.rewardAfterDeposit(tx, { referredUserId: data.userId, trigger: `deposit:${depositKey(data)}`, causationId: event.id });
       return true;
     },
 

@@ -40,6 +40,7 @@ import {
   type WithdrawalState,
 } from '@strongbox/ledger-data-access';
 import { createAvailableAccountIds } from './account-ids.cache';
+import { isBlacklisted } from './blacklist.operations';
 import { answer, asCommandError, balanceOf, decide, idempotencyError, Refusal } from './command.decisions';
 import { checkWithdrawalLimits, reviewReasons, type FraudRules, type WithdrawalLimits } from './withdrawal.policy';
 import { withdrawalMachine } from './withdrawal.machine';
@@ -386,20 +387,22 @@ function withdrawalTransition(row: WithdrawalRow, to: WithdrawalState): void {
   }
 }
 
-async function setWithdrawalState(tx: DbExecutor, id: string, state: WithdrawalState, reason: string | null, at: Date): Promise<WithdrawalRow> {
+/** Sets a locked withdrawal's state and reason; returns the updated row. */
+export async function setWithdrawalState(tx: DbExecutor, id: string, state: WithdrawalState, reason: string | null, at: Date): Promise<WithdrawalRow> {
   const [updated] = await tx.update(withdrawalsTable).set({ state, reason, updatedAt: at }).where(eq(withdrawalsTable.id, id)).returning();
   if (!updated) throw new Error(`withdrawal ${id} vanished while locked`);
   return updated;
 }
 
 /** Voids the holds of a withdrawal (amount and fee) in one linked call. */
-async function releaseHolds(tx: DbExecutor, namespace: string, row: WithdrawalRow, causationId: string, at: Date): Promise<void> {
+export async function releaseHolds(tx: DbExecutor, namespace: string, row: WithdrawalRow, causationId: string, at: Date): Promise<void> {
   const voids: TransferInput[] = [{ id: newId(), voidPendingId: row.holdTransferId, code: TransferCodes.withdrawal, reference: row.id }];
   if (row.feeHoldTransferId) voids.push({ id: newId(), voidPendingId: row.feeHoldTransferId, code: TransferCodes.withdrawalFee, reference: row.id });
   await createTransfers(tx, { namespace, causationId, transfers: voids, now: at });
 }
 
-function withdrawalEventFields(row: WithdrawalRow) {
+/** The fields every withdrawal event of the ledger carries. */
+export function withdrawalEventFields(row: WithdrawalRow) {
   return { withdrawalId: row.id, userId: row.userId, asset: row.asset, amount: row.amount.toString(), fee: row.fee.toString(), toAddress: row.toAddress };
 }
 
@@ -437,7 +440,6 @@ async function withdrawalFacts(tx: DbExecutor, userId: string, toAddress: string
     withdrawalsLastHour: Number(recent?.lastHour ?? 0),
     addressUsedBefore: usedAddress !== undefined,
     lastDepositAt: deposit?.last ?? null,
-    // Blocking a user is an admin action (admin-audit); until it exists no user is blacklisted.
-    userBlacklisted: false,
+    userBlacklisted: await isBlacklisted(tx, userId),
   };
 }

@@ -1,6 +1,10 @@
 import {
   approveWithdrawalV1,
+  blacklistUserV1,
   cancelWithdrawalV1,
+  chainWithdrawalBroadcastV1,
+  chainWithdrawalConfirmedV1,
+  chainWithdrawalFailedV1,
   depositConfirmedV1,
   depositRevertedV1,
   disablePlanV1,
@@ -25,12 +29,16 @@ import { CommandError, commandRoute, Flags, serveCommands, watchFlags, type AnyC
 import { BreakerOpenError, createCircuitBreaker, type Breaker } from '@strongbox/shared-resilience';
 import { eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import { ensureSystemAccounts, ledgerMigrationsFolder, ledgerTables, openUserAccounts } from '@strongbox/ledger-data-access';
+import { createBlacklistOperations } from './blacklist.operations';
 import { createDepositHandlers } from './deposits.handler';
 import { startLedgerJobs } from './ledger.jobs';
 import { createLedgerOperations } from './ledger.operations';
 import { startPlanAccrualJob } from './plans.accrual';
 import { createPlanOperations } from './plans.operations';
 import { createTransferBatcher } from './transfer.batcher';
+import { createReferrals } from './referrals.handler';
+import { startWithdrawalAutoApproval } from './withdrawal.auto-approval';
+import { createWithdrawalLifecycle } from './withdrawal.lifecycle';
 
 export interface LedgerConfig extends RuntimeConfig {
   /** Assets a user gets an account in, e.g. `['USDT']`. */
@@ -44,6 +52,14 @@ export interface LedgerConfig extends RuntimeConfig {
   readonly LEDGER_RECONCILE_INTERVAL_MS: number;
   /** How often the plan accrual job looks for deposit-days to credit and deposits to mature. */
   readonly LEDGER_PLAN_ACCRUAL_INTERVAL_MS: number;
+  /** How long a `held` withdrawal may still be cancelled before the ledger approves it by itself. */
+  readonly LEDGER_WITHDRAWAL_COOLING_MS: number;
+  /** How often the auto-approval job looks for held withdrawals past their cooling window. */
+  readonly LEDGER_WITHDRAWAL_AUTO_APPROVAL_INTERVAL_MS: number;
+  /** Asset of the referral reward; one of LEDGER_ASSETS. */
+  readonly LEDGER_REFERRAL_REWARD_ASSET: string;
+  /** Referral reward in minor units; 0 pays none. */
+  readonly LEDGER_REFERRAL_REWARD_MINOR: bigint;
 }
 
 /** Failures in a row that open the PostgreSQL breaker, and how long it stays open before a trial. */
@@ -98,6 +114,9 @@ function unlessHalted<T>(flags: FlagWatcher, halting: readonly Flag[], work: () 
  */
 export async function startLedger(context: ServiceContext<LedgerConfig>): Promise<void> {
   const { config, namespace, logger, registry } = context;
+  if (config.LEDGER_REFERRAL_REWARD_MINOR > 0n && !config.LEDGER_ASSETS.includes(config.LEDGER_REFERRAL_REWARD_ASSET)) {
+    throw new Error(`LEDGER_REFERRAL_REWARD_ASSET ${config.LEDGER_REFERRAL_REWARD_ASSET} is not one of LEDGER_ASSETS (${config.LEDGER_ASSETS.join(', ')})`);
+  }
   const database = await context.openDatabase({ tables: ledgerTables, migrationsFolder: ledgerMigrationsFolder });
   await database.db.transaction((tx) => ensureSystemAccounts(tx, config.LEDGER_ASSETS));
 
@@ -112,6 +131,14 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
   });
   context.readiness.add(breaker.healthCheck(false));
 
+  const referrals = createReferrals({
+    namespace,
+    schema: database.schema,
+    logger: logger.child({ component: 'referrals' }),
+    registry,
+    reward: { asset: config.LEDGER_REFERRAL_REWARD_ASSET, amountMinor: config.LEDGER_REFERRAL_REWARD_MINOR },
+  });
+
   // Events from other services.
   const registeredDurable = durableName('ledger', 'open-account', 'user-registered');
   await context.consume({
@@ -120,17 +147,18 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
       stream: StreamBases.bot,
       durable: registeredDurable,
       filterSubject: eventSubject(namespace, userRegisteredV1.type),
-      description: 'Opens the accounts of every newly registered user',
+      description: 'Opens the accounts of every newly registered user and records who referred them',
     }),
     decode: (raw) => userRegisteredV1.parse(raw),
     handle: async (event) => {
-      await processOnce(database, { consumer: registeredDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) =>
-        openUserAccounts(tx, { namespace, userId: event.data.userId, assets: config.LEDGER_ASSETS, causationId: event.id }),
-      );
+      await processOnce(database, { consumer: registeredDurable, eventId: event.id, isolationLevel: 'read committed' }, async (tx) => {
+        await openUserAccounts(tx, { namespace, userId: event.data.userId, assets: config.LEDGER_ASSETS, causationId: event.id });
+        await referrals.record(tx, event);
+      });
     },
   });
 
-  const deposits = createDepositHandlers({ namespace, logger: logger.child({ component: 'deposits' }), registry });
+  const deposits = createDepositHandlers({ namespace, logger: logger.child({ component: 'deposits' }), registry, referrals });
   const creditDurable = durableName('ledger', 'credit', 'deposit-confirmed');
   await context.consume({
     spec: eventConsumerSpec({
@@ -160,6 +188,51 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     },
   });
 
+  // The withdrawal after approval, as the chain-watcher reports it.
+  const lifecycle = createWithdrawalLifecycle({ namespace, logger: logger.child({ component: 'withdrawals' }), registry });
+  const broadcastDurable = durableName('ledger', 'mark-broadcast', 'withdrawal-broadcast');
+  await context.consume({
+    spec: eventConsumerSpec({
+      namespace,
+      stream: StreamBases.chain,
+      durable: broadcastDurable,
+      filterSubject: eventSubject(namespace, chainWithdrawalBroadcastV1.type),
+      description: 'Marks approved withdrawals as broadcast (no more cancelling) and follows fee replacements',
+    }),
+    decode: (raw) => chainWithdrawalBroadcastV1.parse(raw),
+    handle: async (event) => {
+      await processOnce(database, { consumer: broadcastDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => lifecycle.broadcast(tx, event));
+    },
+  });
+  const completeDurable = durableName('ledger', 'complete', 'withdrawal-confirmed');
+  await context.consume({
+    spec: eventConsumerSpec({
+      namespace,
+      stream: StreamBases.chain,
+      durable: completeDurable,
+      filterSubject: eventSubject(namespace, chainWithdrawalConfirmedV1.type),
+      description: 'Posts the holds of withdrawals the chain confirmed and completes them',
+    }),
+    decode: (raw) => chainWithdrawalConfirmedV1.parse(raw),
+    handle: async (event) => {
+      await processOnce(database, { consumer: completeDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => lifecycle.confirmed(tx, event));
+    },
+  });
+  const failDurable = durableName('ledger', 'release', 'withdrawal-failed');
+  await context.consume({
+    spec: eventConsumerSpec({
+      namespace,
+      stream: StreamBases.chain,
+      durable: failDurable,
+      filterSubject: eventSubject(namespace, chainWithdrawalFailedV1.type),
+      description: 'Voids the holds of withdrawals that failed on chain, giving the user amount + fee back',
+    }),
+    decode: (raw) => chainWithdrawalFailedV1.parse(raw),
+    handle: async (event) => {
+      await processOnce(database, { consumer: failDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => lifecycle.failed(tx, event));
+    },
+  });
+
   // Commands.
   const operations = createLedgerOperations({
     database,
@@ -179,6 +252,7 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
   const outgoing = [Flags.emergencyStop] as const;
   const withdrawing = [Flags.emergencyStop, Flags.maintenance] as const;
   const plans = createPlanOperations({ database, namespace, assets: config.LEDGER_ASSETS });
+  const blacklist = createBlacklistOperations({ database, logger: logger.child({ component: 'blacklist' }) });
   const routes: AnyCommandRoute[] = [
     commandRoute(openAccountV1, (request) => guarded(breaker, () => operations.openAccount(request))),
     commandRoute(getBalanceV1, (request) => guarded(breaker, () => operations.getBalance(request))),
@@ -189,6 +263,7 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     commandRoute(approveWithdrawalV1, (request) => guarded(breaker, () => operations.approveWithdrawal(request))),
     commandRoute(rejectWithdrawalV1, (request) => guarded(breaker, () => operations.rejectWithdrawal(request))),
     commandRoute(manualAdjustmentV1, (request) => guarded(breaker, () => operations.manualAdjustment(request))),
+    commandRoute(blacklistUserV1, (request) => guarded(breaker, () => blacklist.blacklistUser(request))),
     commandRoute(publishPlanV1, (request) => guarded(breaker, () => plans.publishPlan(request))),
     commandRoute(disablePlanV1, (request) => guarded(breaker, () => plans.disablePlan(request))),
     commandRoute(listPlansV1, (request) => guarded(breaker, () => plans.listPlans(request))),
@@ -205,7 +280,18 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     intervalMs: config.LEDGER_PLAN_ACCRUAL_INTERVAL_MS,
   });
 
+  const autoApproval = startWithdrawalAutoApproval({
+    database,
+    namespace,
+    logger: logger.child({ component: 'auto-approval' }),
+    registry,
+    flags,
+    coolingMs: config.LEDGER_WITHDRAWAL_COOLING_MS,
+    intervalMs: config.LEDGER_WITHDRAWAL_AUTO_APPROVAL_INTERVAL_MS,
+  });
+
   // Registered last, so they run first at shutdown: stop answering, then stop the jobs.
+  context.onShutdown('ledger withdrawal auto-approval', () => autoApproval.stop(COMMAND_STOP_TIMEOUT_MS));
   context.onShutdown('ledger jobs', () => jobs.stop(COMMAND_STOP_TIMEOUT_MS));
   context.onShutdown('ledger plan accrual', () => planAccrual.stop(COMMAND_STOP_TIMEOUT_MS));
   context.onShutdown('flags', () => flags.stop());

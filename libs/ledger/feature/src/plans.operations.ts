@@ -172,7 +172,14 @@ export function createPlanOperations(options: PlanOperationsOptions) {
             }
             const [row] = await tx
               .insert(plansTable)
-              .values({ code: request.code, version: request.version, ...terms, disabledUntil: latest?.disabledUntil ?? null, createdAt: now() })
+              .values({
+                code: request.code,
+                version: request.version,
+                ...terms,
+                disabledUntil: latest?.disabledUntil ?? null,
+                publishedBy: request.adminId,
+                createdAt: now(),
+              })
               .returning();
             if (!row) throw new Error('insert into plans returned no row');
             return { plan: planWire(row), created: true };

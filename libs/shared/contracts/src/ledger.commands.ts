@@ -247,6 +247,30 @@ export const manualAdjustmentV1 = defineCommand({
   ],
 });
 
+export const blacklistUserV1 = defineCommand({
+  context: 'ledger',
+  name: 'blacklist-user',
+  version: 1,
+  description:
+    'An admin puts a user on the blacklist (`blacklisted: true`) or lifts it (`false`), with a reason. While listed, ' +
+    "every new withdrawal of the user waits for an admin (`awaiting_approval`, reason `user_blacklisted`) and the user's " +
+    'held withdrawals are not approved automatically. Setting the state the user already has answers the stored entry ' +
+    'unchanged, so a retry is safe.',
+  idempotent: false,
+  request: z.object({ adminId: z.uuid(), userId: z.uuid(), blacklisted: z.boolean(), reason: noteSchema }),
+  response: z.object({
+    userId: z.uuid(),
+    blacklisted: z.boolean(),
+    reason: z.string(),
+    /** The admin who made the change now in force. */
+    adminId: z.uuid(),
+    updatedAt: z.iso.datetime({ offset: true }),
+    /** False when the user already had this state (nothing changed). */
+    changed: z.boolean(),
+  }),
+  errors: [LedgerCommandErrors.unavailable],
+});
+
 /** Every ledger command, for the docs generator. */
 export const ledgerCommands: readonly CommandDefinition[] = [
   openAccountV1,
@@ -258,6 +282,7 @@ export const ledgerCommands: readonly CommandDefinition[] = [
   approveWithdrawalV1,
   rejectWithdrawalV1,
   manualAdjustmentV1,
+  blacklistUserV1,
 ];
 
 /** Every command the contracts declare, for the docs generator. */

@@ -104,9 +104,12 @@ export const publishPlanV1 = defineCommand({
   description:
     'An admin publishes a version of a plan level: version 1 creates the level, each later version (the latest + 1) ' +
     'replaces the terms on offer. Deposits already open keep the version they were opened on. Publishing the same ' +
-    'version with the same terms again answers the stored version (`created: false`), so a retry is safe.',
+    'version with the same terms again answers the stored version (`created: false`), so a retry is safe. The ' +
+    'publishing admin (`adminId`) is recorded with the version; a repeat by another admin keeps the first one.',
   idempotent: false,
   request: z.object({
+    /** The admin publishing; recorded with the version. */
+    adminId: z.uuid(),
     code: planCodeSchema,
     version: z.number().int().min(1).max(1_000_000),
     asset: assetSchema,

@@ -30,10 +30,10 @@ afterAll(async () => {
   await context.dispose();
 });
 
-/** A plan code no other test of this file uses. */
+/** A plan code no other test of this file uses; zero-padded, so codes sort in the order they were made. */
 function uniqueCode(): string {
   codes += 1;
-  return `plan-${codes}`;
+  return `plan-${String(codes).padStart(3, '0')}`;
 }
 
 function open(request: { userId: string; planCode: string; amount: string; planVersion?: number; idempotencyKey?: string }) {
@@ -87,7 +87,7 @@ describe('publishing plan versions', () => {
     ['a maximum below the minimum', { minAmount: '2000000', maxAmount: '1999999' }, { minAmount: '2000000', maxAmount: '1999999' }],
   ])('refuses %s with LEDGER_ERR_INVALID_PLAN and stores nothing', async (_what, terms, details) => {
     const code = uniqueCode();
-    const error = await expectCommandError(context.plans.publishPlan(publishPlanV1.request.parse({ code, version: 1, asset: ASSET, rateBps: 1, termDays: 1, minAmount: '1', maxAmount: '1', ...terms })), PlanCommandErrors.invalidPlan);
+    const error = await expectCommandError(context.plans.publishPlan(publishPlanV1.request.parse({ adminId: newId(), code, version: 1, asset: ASSET, rateBps: 1, termDays: 1, minAmount: '1', maxAmount: '1', ...terms })), PlanCommandErrors.invalidPlan);
     expect(error.details).toMatchObject(details);
     expect(await context.sql`select 1 from plans where code = ${code}`).toHaveLength(0);
   });
@@ -101,10 +101,26 @@ describe('publishing plan versions', () => {
     ['an amount with a fraction', { maxAmount: '1.5' }],
     ['an upper-case code', { code: 'Gold' }],
     ['version 0', { version: 0 }],
+    ['no admin id', { adminId: undefined }],
+    ['an admin id that is not a UUID', { adminId: 'admin-1' }],
   ])('the request schema refuses %s', (_what, change) => {
-    const valid = { code: 'gold', version: 1, asset: ASSET, rateBps: 450, termDays: 30, minAmount: '1', maxAmount: '2' };
+    const valid = { adminId: newId(), code: 'gold', version: 1, asset: ASSET, rateBps: 450, termDays: 30, minAmount: '1', maxAmount: '2' };
     expect(publishPlanV1.request.safeParse(valid).success).toBe(true);
     expect(publishPlanV1.request.safeParse({ ...valid, ...change }).success).toBe(false);
+  });
+
+  it('records the admin who published each version; a repeat by another admin keeps the first', async () => {
+    const code = uniqueCode();
+    const [first, second, third] = [newId(), newId(), newId()];
+    await publish(context, { code, adminId: first });
+    expect(await publish(context, { code, adminId: second })).toMatchObject({ created: false });
+    await publish(context, { code, version: 2, rateBps: 500, adminId: third });
+    const rows = await context.sql<Array<{ version: number; published_by: string }>>`
+      select version, published_by from plans where code = ${code} order by version`;
+    expect(rows).toEqual([
+      { version: 1, published_by: first },
+      { version: 2, published_by: third },
+    ]);
   });
 
   it('lets the database refuse an edit or deletion of published terms, but not a change of disabled_until', async () => {

@@ -103,10 +103,17 @@ export async function balances(context: PlanTestContext, userId: string): Promis
   return { available: of(AccountKinds.userAvailable), locked: of(AccountKinds.userLocked) };
 }
 
+/** The admin the plan tests publish as, unless a test names another. */
+export const TEST_ADMIN_ID = '0190a000-0000-7000-8000-00000000ad01';
+
 /** Publishes a plan version with sensible defaults for the terms not given. */
-export function publish(context: PlanTestContext, plan: { code: string; version?: number; rateBps?: number; termDays?: number; minAmount?: string; maxAmount?: string }) {
+export function publish(
+  context: PlanTestContext,
+  plan: { code: string; version?: number; rateBps?: number; termDays?: number; minAmount?: string; maxAmount?: string; adminId?: string },
+) {
   return context.plans.publishPlan(
     publishPlanV1.request.parse({
+      adminId: TEST_ADMIN_ID,
       version: 1,
       asset: ASSET,
       rateBps: 450,

@@ -94,13 +94,19 @@ export const DepositStates = {
   confirmed: 'confirmed',
   /** Was confirmed, then a reorg removed its block; `deposit reverted` was published. */
   reverted: 'reverted',
+  /**
+   * Was detected (not confirmed), then a reorg removed its block: it no longer counts. Kept rather
+   * than deleted so that, should the transaction land again in a new block, the row returns to
+   * `detected` without a second `detected` event (whose id is derived from the deposit).
+   */
+  orphaned: 'orphaned',
 } as const;
 export type DepositState = (typeof DepositStates)[keyof typeof DepositStates];
 
 /**
  * Every Transfer log of a watched token to one of our addresses, keyed by where it happened on
- * chain. An unconfirmed row whose block is orphaned by a reorg is deleted; a confirmed one becomes
- * `reverted`.
+ * chain. An unconfirmed row whose block is orphaned by a reorg becomes `orphaned`; a confirmed one
+ * becomes `reverted`.
  */
 export const depositsTable = pgTable(
   'deposits',

@@ -129,6 +129,11 @@ export function startWithdrawalAutoApproval(options: {
     help: 'Held withdrawals approved by the ledger after their cooling window (`outcome=approved`) or sent to an admin because the user was blacklisted meanwhile (`outcome=review`).',
     labelNames: ['outcome'],
   });
+  const runs = getOrCreateCounter(options.registry, {
+    name: 'ledger_withdrawal_auto_approval_runs_total',
+    help: 'Runs of the auto-approval job; `halted=yes` runs approved nothing because the emergency stop or maintenance was on.',
+    labelNames: ['halted'],
+  });
   let haltedBefore = false;
   const loop: SupervisedLoop = superviseLoop({
     name: 'ledger-withdrawal-auto-approval',
@@ -150,6 +155,7 @@ export function startWithdrawalAutoApproval(options: {
           if (result.sentToReview.length > 0) logger.warn({ withdrawals: result.sentToReview }, 'held withdrawals of blacklisted users sent to an admin');
           if (result.approved.length + result.sentToReview.length < AUTO_APPROVALS_PER_PASS_MAX) break;
         }
+        runs.inc({ halted: halted ? 'yes' : 'no' });
         await sleep(options.intervalMs, signal);
       }
     },

@@ -1,4 +1,17 @@
 export { startChainWatcher, type ChainWatcherConfig } from './chain-watcher.service';
+export {
+  createWithdrawalSender,
+  startWithdrawalSender,
+  type ApprovalResult,
+  type ApprovedEvent,
+  type PassSummary,
+  type WithdrawalDatabase,
+  type WithdrawalSender,
+  type WithdrawalSenderDeps,
+  type WithdrawalSenderSettings,
+  type WithdrawalServiceConfig,
+} from './withdrawals.sender';
+export { chainWithdrawalEnv, parseWithdrawalTokens, WithdrawalCrashPoints, type ChainWithdrawalConfig, type WithdrawalCrashPoint, type WithdrawalToken } from './withdrawals.config';
 export { ChainFeatureError, ChainFeatureErrorCodes, type ChainFeatureErrorCode } from './errors';
 export {
   CONTRACTS_PER_ASSET_MAX,

@@ -158,6 +158,7 @@ export function createChainRpcClient(options: ChainRpcClientOptions): ChainRpcCl
     throw new ChainError(ChainErrorCodes.limit, `between 1 and ${RPC_ENDPOINTS_MAX} RPC endpoints, got ${options.urls.length}`);
   }
   const urls = [...options.urls];
+  const urlAt = (index: number): string => urls[index % urls.length] ?? urls[0] ?? '';
   const verifiedChain = new Set<string>();
   let preferred = 0;
   let nextId = 1;
@@ -198,13 +199,14 @@ export function createChainRpcClient(options: ChainRpcClientOptions): ChainRpcCl
       byId.set(entry['id'], entry);
     }
     return ids.map((id, index) => {
+      const method = calls[index]?.method ?? 'a call';
       const entry = byId.get(id);
-      if (!entry) throw invalid(`no answer to ${calls[index]!.method} in the batch`);
+      if (!entry) throw invalid(`no answer to ${method} in the batch`);
       if (entry['error'] !== undefined) {
         const error = record(entry['error'], 'JSON-RPC error');
-        throw new ChainError(ChainErrorCodes.rpcRemoteError, `${calls[index]!.method}: ${String(error['message']).slice(0, 200)} (${String(error['code'])})`);
+        throw new ChainError(ChainErrorCodes.rpcRemoteError, `${method}: ${String(error['message']).slice(0, 200)} (${String(error['code'])})`);
       }
-      if (!('result' in entry)) throw invalid(`answer to ${calls[index]!.method} has neither result nor error`);
+      if (!('result' in entry)) throw invalid(`answer to ${method} has neither result nor error`);
       return entry['result'];
     });
   };
@@ -231,7 +233,7 @@ export function createChainRpcClient(options: ChainRpcClientOptions): ChainRpcCl
       let lastError: unknown;
       for (let tried = 0; tried < urls.length; tried += 1) {
         const index = (preferred + tried) % urls.length;
-        const url = urls[index]!;
+        const url = urlAt(index);
         try {
           const result = parse(await onEndpoint(url, calls));
           preferred = index;
@@ -240,7 +242,7 @@ export function createChainRpcClient(options: ChainRpcClientOptions): ChainRpcCl
           lastError = error;
           // A remote refusal of a well-formed call would be refused by any node alike.
           if (error instanceof ChainError && error.code === ChainErrorCodes.rpcRemoteError) throw error;
-          const next = urls[(index + 1) % urls.length]!;
+          const next = urlAt(index + 1);
           if (urls.length > 1) options.onFailover?.(origin(url), origin(next), error);
         }
       }
@@ -259,7 +261,7 @@ export function createChainRpcClient(options: ChainRpcClientOptions): ChainRpcCl
         (results) =>
           results.map((result, index) => {
             if (result === null) throw invalid(`the node has no block ${numbers[index]}`);
-            return parseHeader(result, numbers[index]!);
+            return parseHeader(result, numbers[index] ?? -1);
           }),
       );
     },
@@ -295,6 +297,6 @@ export function createChainRpcClient(options: ChainRpcClientOptions): ChainRpcCl
           logs: logs.map(parseLog),
         };
       }),
-    preferredEndpoint: () => origin(urls[preferred]!),
+    preferredEndpoint: () => origin(urlAt(preferred)),
   };
 }

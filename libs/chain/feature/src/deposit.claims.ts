@@ -54,8 +54,10 @@ export function createDepositClaims(options: {
     if (rows.length === 0) return undefined;
     const cursor = await options.cursor();
     const counted = rows.filter((row) => !row.belowDustMinimum);
-    if (counted.length === 0) return { status: 'below_dust_minimum', confirmations: Math.max(0, cursor - rows[0]!.blockNumber + 1) };
-    const confirmations = Math.max(0, cursor - counted[0]!.blockNumber + 1);
+    const confirmationsOf = (blockNumber: number) => Math.max(0, cursor - blockNumber + 1);
+    const [firstCounted] = counted;
+    if (!firstCounted) return { status: 'below_dust_minimum', confirmations: confirmationsOf(rows[0]?.blockNumber ?? cursor + 1) };
+    const confirmations = confirmationsOf(firstCounted.blockNumber);
     if (counted.every((row) => row.state === DepositStates.confirmed)) return { status: 'confirmed', confirmations };
     return { status: 'awaiting_confirmations', confirmations };
   };
@@ -82,10 +84,8 @@ export function createDepositClaims(options: {
         // Not scanned yet (or never ours): ask the node. A match only says "wait"; crediting is the scanner's.
         const address = await findDepositAddress(database.db, userId, chainId);
         const receipt = address ? await rpc.transactionReceipt(txHash) : null;
-        const paysUser =
-          receipt?.logs.some(
-            (log) => contracts.has(log.address) && log.topics[0] === TRANSFER_TOPIC && log.topics[2] === `0x${'0'.repeat(24)}${address!.address.slice(2)}`,
-          ) ?? false;
+        const toTopic = address ? `0x${'0'.repeat(24)}${address.address.slice(2)}` : undefined;
+        const paysUser = receipt?.logs.some((log) => contracts.has(log.address) && log.topics[0] === TRANSFER_TOPIC && log.topics[2] === toTopic) ?? false;
         if (receipt && paysUser) {
           const cursor = await options.cursor();
           found = { status: 'awaiting_confirmations', confirmations: Math.max(0, cursor - receipt.blockNumber + 1) };

@@ -250,7 +250,8 @@ export function createDepositScanner(options: DepositScannerOptions): DepositSca
       await refreshAddresses();
       const headerHashes = new Map(headers.map((header) => [header.number, header.hash]));
       const observations = observe(logs, headerHashes);
-      const last = headers[headers.length - 1]!;
+      const last = headers[headers.length - 1];
+      if (!last) throw new ChainFeatureError(ChainFeatureErrorCodes.inconsistentNode, `no header for blocks ${fromBlock}..${toBlock}`);
       const committed = await database.db.transaction(
         async (tx) => {
           const result = await commitScannedRange(tx, {

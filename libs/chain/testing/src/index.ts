@@ -2,6 +2,8 @@
 export {
   ANVIL_DEPLOYER_PRIVATE_KEY,
   ANVIL_SECOND_PRIVATE_KEY,
+  ANVIL_TEST_MNEMONIC,
+  testDepositXpub,
   compileTestToken,
   deployTestToken,
   type CompiledContract,

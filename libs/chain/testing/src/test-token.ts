@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ContractFactory, JsonRpcProvider, NonceManager, Wallet, type Contract, type InterfaceAbi } from 'ethers';
+import { ContractFactory, HDNodeWallet, JsonRpcProvider, NonceManager, Wallet, type Contract, type InterfaceAbi } from 'ethers';
 
 // ---------------------------------------------------------------------------------------------
 // The test ERC-20 (src/contracts/TestToken.sol), compiled from source with the npm `solc` package
@@ -67,7 +67,8 @@ export async function deployTestToken(options: {
   deployerPrivateKey?: string;
 }): Promise<DeployedTestToken> {
   const { abi, bytecode } = compileTestToken();
-  const provider = new JsonRpcProvider(options.rpcUrl, undefined, { batchMaxCount: 1, polling: true, pollingInterval: 100 });
+  // No answer cache: two transfers from one key in quick succession must each read the current nonce.
+  const provider = new JsonRpcProvider(options.rpcUrl, undefined, { batchMaxCount: 1, polling: true, pollingInterval: 100, cacheTimeout: -1 });
   const deployer = new NonceManager(new Wallet(options.deployerPrivateKey ?? ANVIL_DEPLOYER_PRIVATE_KEY, provider));
   const factory = new ContractFactory(abi, bytecode, deployer);
   const deployed = await factory.deploy(options.name ?? 'Test USD', options.symbol ?? 'TUSD', options.decimals ?? 6);
@@ -97,4 +98,15 @@ export async function deployTestToken(options: {
     },
     close: () => provider.destroy(),
   };
+}
+
+/** The mnemonic every anvil starts with ("test … junk"): public knowledge, never a real secret. */
+export const ANVIL_TEST_MNEMONIC = 'test test test test test test test test test test test junk';
+
+/**
+ * The extended public key of the external chain m/44'/60'/0'/0 of the anvil test mnemonic: what the
+ * chain-watcher is configured with in tests and in the dev stack.
+ */
+export function testDepositXpub(): string {
+  return HDNodeWallet.fromPhrase(ANVIL_TEST_MNEMONIC, undefined, "m/44'/60'/0'/0").neuter().extendedKey;
 }

@@ -387,8 +387,7 @@ function withdrawalTransition(row: WithdrawalRow, to: WithdrawalState): void {
   }
 }
 
-/** Sets a locked withdrawal's state and reason; returns the updated row. */
-export async function setWithdrawalState(tx: DbExecutor, id: string, state: WithdrawalState, reason: string | null, at: Date): Promise<WithdrawalRow> {
+async function setWithdrawalState(tx: DbExecutor, id: string, state: WithdrawalState, reason: string | null, at: Date): Promise<WithdrawalRow> {
   const [updated] = await tx.update(withdrawalsTable).set({ state, reason, updatedAt: at }).where(eq(withdrawalsTable.id, id)).returning();
   if (!updated) throw new Error(`withdrawal ${id} vanished while locked`);
   return updated;

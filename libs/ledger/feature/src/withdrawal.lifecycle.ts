@@ -15,7 +15,7 @@ import { enqueueEvents, type DbExecutor } from '@strongbox/shared-db';
 import { newId } from '@strongbox/shared-domain';
 import { getOrCreateCounter } from '@strongbox/shared-observability';
 import { createTransfers, TransferCodes, WithdrawalStates, withdrawalsTable, type TransferInput, type WithdrawalRow } from '@strongbox/ledger-data-access';
-import { releaseHolds, setWithdrawalState, withdrawalEventFields } from './ledger.operations';
+import { releaseHolds, withdrawalEventFields } from './ledger.operations';
 import { withdrawalMachine } from './withdrawal.machine';
 
 // ---------------------------------------------------------------------------------------------
@@ -144,8 +144,7 @@ export function createWithdrawalLifecycle(options: { namespace: string; logger: 
         posts.push({ id: newId(), postPendingId: row.feeHoldTransferId, code: TransferCodes.withdrawalFee, reference: row.id, metadata: { txHash: data.txHash } });
       }
       await createTransfers(tx, { namespace, causationId: event.id, transfers: posts, now: at });
-      await setWithdrawalState(tx, row.id, WithdrawalStates.completed, row.reason, at);
-      await tx.update(withdrawalsTable).set({ txHash: data.txHash }).where(eq(withdrawalsTable.id, row.id));
+      await tx.update(withdrawalsTable).set({ state: WithdrawalStates.completed, txHash: data.txHash, updatedAt: at }).where(eq(withdrawalsTable.id, row.id));
       await publish(
         tx,
         withdrawalCompletedV1.create({
@@ -173,9 +172,10 @@ export function createWithdrawalLifecycle(options: { namespace: string; logger: 
       const at = now();
       await releaseHolds(tx, namespace, row, event.id, at);
       const reason = `${data.reason}: ${data.detail}`.slice(0, FAILURE_REASON_LENGTH_MAX);
-      await setWithdrawalState(tx, row.id, WithdrawalStates.failed, reason, at);
-      const txHash = data.txHash ?? row.txHash;
-      if (txHash !== row.txHash) await tx.update(withdrawalsTable).set({ txHash }).where(eq(withdrawalsTable.id, row.id));
+      await tx
+        .update(withdrawalsTable)
+        .set({ state: WithdrawalStates.failed, reason, txHash: data.txHash ?? row.txHash, updatedAt: at })
+        .where(eq(withdrawalsTable.id, row.id));
       await publish(
         tx,
         withdrawalFailedV1.create({

@@ -9,7 +9,7 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { connect } from '@nats-io/transport-node';
-import { startAnvil, startStack, SERVICE_NAMES, type AnvilNode, type ServiceName } from '@strongbox/shared-stack';
+import { deployTestToken, startAnvil, startStack, SERVICE_NAMES, testChainWatcherEnv, type AnvilNode, type ServiceName } from '@strongbox/shared-stack';
 import { startBotApiEmulator, type BotApiEmulator } from '@strongbox/shared-testing';
 import { buildServices } from '../build/build';
 
@@ -142,6 +142,17 @@ if (!chainRpcUrl) {
   anvil = await startAnvil({ port, chainId, blockTimeS: 2 });
   chainRpcUrl = anvil.url;
 }
+// With its own anvil, the dev stack deploys the test token and watches it as USDT with deposit
+// addresses from the anvil test mnemonic; with a node of your own, set CHAIN_DEPOSIT_* yourself.
+let chainWatcherEnv: Record<string, string> = Object.fromEntries(
+  ['CHAIN_DEPOSIT_XPUB', 'CHAIN_DEPOSIT_TOKENS', 'CHAIN_CONFIRMATIONS'].flatMap((key) => (env[key] ? [[key, env[key]]] : [])),
+);
+if (anvil) {
+  const token = await deployTestToken({ rpcUrl: anvil.url, symbol: 'USDT' });
+  chainWatcherEnv = { ...testChainWatcherEnv({ tokenAddress: token.address }), ...chainWatcherEnv };
+  token.close();
+  console.log(`  test token USDT ${token.address} on the dev anvil`);
+}
 
 let emulator: BotApiEmulator | undefined;
 let chatConsole: ReturnType<typeof startChatConsole> | undefined;
@@ -168,6 +179,7 @@ const stack = startStack({
   distDir: new URL('../../dist/apps', import.meta.url).pathname,
   logLevel: env['LOG_LEVEL'] ?? 'info',
   onLine: printLine,
+  extraEnv: { 'chain-watcher': chainWatcherEnv },
 });
 
 let stopping = false;

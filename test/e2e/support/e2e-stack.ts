@@ -2,7 +2,17 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { startAnvil, startStack, SERVICE_NAMES, type AnvilNode, type ServiceName, type Stack } from '@strongbox/shared-stack';
+import {
+  deployTestToken,
+  startAnvil,
+  startStack,
+  SERVICE_NAMES,
+  testChainWatcherEnv,
+  type AnvilNode,
+  type DeployedTestToken,
+  type ServiceName,
+  type Stack,
+} from '@strongbox/shared-stack';
 import {
   freePort,
   startBotApiEmulator,
@@ -20,6 +30,8 @@ export interface E2eStack {
   readonly stack: Stack;
   readonly emulator: BotApiEmulator;
   readonly anvil: AnvilNode;
+  /** The test token (asset USDT) the chain-watcher watches for deposits. */
+  readonly token: DeployedTestToken;
   readonly sql: postgres.Sql;
   /** Rows of a table in a service's schema. */
   rows<T extends Record<string, unknown>>(service: ServiceName, query: string, params?: readonly unknown[]): Promise<T[]>;
@@ -39,6 +51,7 @@ export async function startE2eStack(options?: {
   const namespace = uniqueNamespace('e2e');
   const emulator = await startBotApiEmulator();
   const anvil = await startAnvil({ port: await freePort() });
+  const token = await deployTestToken({ rpcUrl: anvil.url, symbol: 'USDT' });
   const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
   const opsPorts = Object.fromEntries(SERVICE_NAMES.map((name, index) => [name, ports[index]!])) as Record<ServiceName, number>;
   const stack = startStack({
@@ -54,7 +67,16 @@ export async function startE2eStack(options?: {
     distDir,
     logLevel: process.env['E2E_LOG_LEVEL'] ?? 'info',
     ...(process.env['E2E_VERBOSE'] ? { onLine: (service: ServiceName, line: string) => console.log(`[${service}] ${line}`) } : {}),
-    extraEnv: { 'chain-watcher': { CHAIN_POLL_INTERVAL_MS: '500' }, ...options?.extraEnv },
+    extraEnv: {
+      ...options?.extraEnv,
+      'chain-watcher': {
+        CHAIN_POLL_INTERVAL_MS: '500',
+        // anvil mines only when a transaction arrives: an idle test chain is not a stalled node.
+        CHAIN_STALL_TIMEOUT_MS: '86400000',
+        ...testChainWatcherEnv({ tokenAddress: token.address }),
+        ...options?.extraEnv?.['chain-watcher'],
+      },
+    },
   });
   const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => undefined });
   const e2e: E2eStack = {
@@ -62,11 +84,13 @@ export async function startE2eStack(options?: {
     stack,
     emulator,
     anvil,
+    token,
     sql,
     rows: async <T extends Record<string, unknown>>(service: ServiceName, query: string, params: readonly unknown[] = []) =>
       (await sql.unsafe(query.replaceAll('%schema%', `"${pgSchemaName(namespace, service)}"`), params as never[])) as unknown as T[],
     async teardown() {
       await stack.stop(10_000);
+      token.close();
       await anvil.stop();
       await emulator.close();
       for (const service of SERVICE_NAMES) await sql.unsafe(`drop schema if exists "${pgSchemaName(namespace, service)}" cascade`);

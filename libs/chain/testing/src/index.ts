@@ -1,4 +1,4 @@
-// The public face of @strongbox/chain-testing: the test ERC-20, compiled from source and deployed to anvil.
+// The public face of @strongbox/chain-testing: the test ERC-20 (kept in shared-stack), compiled from source and deployed to anvil.
 export {
   ANVIL_DEPLOYER_PRIVATE_KEY,
   ANVIL_SECOND_PRIVATE_KEY,

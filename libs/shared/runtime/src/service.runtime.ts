@@ -148,7 +148,8 @@ export async function runService<TSchema extends z.ZodObject>(
   let nats: NatsConnection | undefined;
   let redisClient: Redis | undefined;
 
-  const shutdown = async (reason: string): Promise<void> => {
+  // A failed start shuts down as carefully as a signal does, but must still exit 1.
+  const shutdown = async (reason: string, exitCode = 0): Promise<void> => {
     if (shuttingDown) return;
     shuttingDown = true;
     const timeoutMs = config.SHUTDOWN_TIMEOUT_MS;
@@ -185,7 +186,7 @@ export async function runService<TSchema extends z.ZodObject>(
     clearTimeout(hardStop);
     logger.info({ uptimeMs: Date.now() - startedAtMs }, 'stopped');
     logger.flush?.();
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
@@ -281,7 +282,7 @@ export async function runService<TSchema extends z.ZodObject>(
     logger.info({ startupMs, ops: opsAddress.url }, 'started');
   } catch (error) {
     logger.fatal({ err: error }, 'start failed');
-    await shutdown('start failed').catch(() => undefined);
+    await shutdown('start failed', 1).catch(() => undefined);
     process.exit(1);
   }
 }

@@ -11,7 +11,7 @@ export {
   type WithdrawalSenderSettings,
   type WithdrawalServiceConfig,
 } from './withdrawals.sender';
-export { chainWithdrawalEnv, parseWithdrawalTokens, WithdrawalCrashPoints, type ChainWithdrawalConfig, type WithdrawalCrashPoint, type WithdrawalToken } from './withdrawals.config';
+export { chainWithdrawalEnv, withdrawalTokensFrom, WithdrawalCrashPoints, type ChainWithdrawalConfig, type WithdrawalCrashPoint, type WithdrawalToken } from './withdrawals.config';
 export { ChainFeatureError, ChainFeatureErrorCodes, type ChainFeatureErrorCode } from './errors';
 export {
   CONTRACTS_PER_ASSET_MAX,

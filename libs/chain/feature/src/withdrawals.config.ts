@@ -1,6 +1,7 @@
-import { getAddress, isAddress } from 'ethers';
+import { getAddress } from 'ethers';
 import { z } from 'zod';
-import { LIST_ITEMS_MAX, secret, splitList, strictInteger } from '@strongbox/shared-config';
+import { secret, strictInteger } from '@strongbox/shared-config';
+import type { WatchedTokens } from './deposit.config';
 
 // ---------------------------------------------------------------------------------------------
 // The withdrawal sender's environment variables, spread into chain-watcher's config schema
@@ -24,31 +25,19 @@ export const WithdrawalCrashPoints = {
 } as const;
 export type WithdrawalCrashPoint = (typeof WithdrawalCrashPoints)[keyof typeof WithdrawalCrashPoints];
 
-const ASSET_PATTERN = /^[A-Z][A-Z0-9]{1,11}$/;
 const WEI_PATTERN = /^(?:0|[1-9][0-9]{0,30})$/;
 
 /**
- * Parses `USDT:0xdAC17F958D2ee523a2206206994597C13D831ec7:6,USDC:0x…:6` into tokens; returns the
- * problems instead when an entry is malformed or an asset or contract repeats.
+ * The tokens withdrawals pay out, from the deposit side's CHAIN_DEPOSIT_TOKENS (one source of truth
+ * for asset → contract and decimals): each asset's current contract, the one without a `toBlock`.
+ * An asset with no current contract, or more than one, cannot be paid out and is left out.
  */
-export function parseWithdrawalTokens(text: string): { tokens: WithdrawalToken[]; problems: string[] } {
-  const items = splitList(text);
-  const problems: string[] = [];
-  const tokens: WithdrawalToken[] = [];
-  if (items.length > LIST_ITEMS_MAX) return { tokens, problems: [`at most ${LIST_ITEMS_MAX} tokens`] };
-  items.forEach((item, index) => {
-    const [asset, contract, decimalsText, ...rest] = item.split(':');
-    if (asset === undefined || contract === undefined || decimalsText === undefined || rest.length > 0) {
-      problems.push(`entry ${index + 1} must be ASSET:0xCONTRACT:DECIMALS`);
-      return;
-    }
-    if (!ASSET_PATTERN.test(asset)) problems.push(`entry ${index + 1}: asset must be 2-12 upper-case letters or digits`);
-    if (!isAddress(contract)) problems.push(`entry ${index + 1}: contract must be an EVM address`);
-    if (!/^(?:0|[1-9][0-9]?)$/.test(decimalsText) || Number(decimalsText) > 36) problems.push(`entry ${index + 1}: decimals must be a whole number from 0 to 36`);
-    if (tokens.some((token) => token.asset === asset)) problems.push(`entry ${index + 1}: asset ${asset} is listed twice`);
-    if (problems.length === 0) tokens.push({ asset, contract: getAddress(contract), decimals: Number(decimalsText) });
+export function withdrawalTokensFrom(watched: WatchedTokens): WithdrawalToken[] {
+  return watched.flatMap((asset) => {
+    const current = asset.contracts.filter((contract) => contract.toBlock === null);
+    const only = current[0];
+    return current.length === 1 && only ? [{ asset: asset.asset, contract: getAddress(only.address), decimals: asset.decimals }] : [];
   });
-  return { tokens, problems };
 }
 
 /** A wei amount in decimal digits, as a bigint. */
@@ -69,13 +58,6 @@ export const chainWithdrawalEnv = z.object({
   CHAIN_HOT_WALLET_ENCRYPTION_KEY: secret(z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (a 32-byte AES-256-GCM key)'))
     .optional()
     .describe('AES-256-GCM key (64 hex digits) that decrypts an encrypted CHAIN_HOT_WALLET_PRIVATE_KEY.'),
-  CHAIN_WITHDRAWAL_TOKENS: z
-    .string()
-    .default('')
-    .superRefine((value, context) => {
-      for (const problem of parseWithdrawalTokens(value).problems) context.addIssue({ code: 'custom', message: problem });
-    })
-    .describe('Assets the hot wallet pays out, as ASSET:0xCONTRACT:DECIMALS separated by commas; the contract must report these decimals.'),
   CHAIN_WITHDRAWAL_CONFIRMATIONS: strictInteger({ min: 1, max: 1_000 }).default(12).describe('Blocks a withdrawal transaction needs (its own included) before confirmed or reverted is published.'),
   CHAIN_WITHDRAWAL_POLL_INTERVAL_MS: strictInteger({ min: 100, max: 60_000 }).default(2_000).describe('How often sent withdrawals are checked.'),
   CHAIN_WITHDRAWAL_STUCK_AFTER_MS: strictInteger({ min: 500, max: 86_400_000 })

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { durableName, eventSubject, StreamBases, withdrawalApprovedV1, type CloudEvent } from '@strongbox/shared-contracts';
 import { processOnce, type DatabaseHandle, type DbExecutor } from '@strongbox/shared-db';
 import { Flags, watchFlags, type FlagWatcher } from '@strongbox/shared-messaging';
+import { splitList } from '@strongbox/shared-config';
 import { getOrCreateGauge } from '@strongbox/shared-observability';
 import { superviseLoop } from '@strongbox/shared-resilience';
 import { eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
@@ -32,7 +33,8 @@ import {
   type OpenWithdrawal,
   type WithdrawalRpc,
 } from '@strongbox/chain-data-access';
-import { parseWithdrawalTokens, WithdrawalCrashPoints, type ChainWithdrawalConfig, type WithdrawalCrashPoint, type WithdrawalToken } from './withdrawals.config';
+import { withdrawalTokensFrom, WithdrawalCrashPoints, type ChainWithdrawalConfig, type WithdrawalCrashPoint, type WithdrawalToken } from './withdrawals.config';
+import type { WatchedTokens } from './deposit.config';
 
 // ---------------------------------------------------------------------------------------------
 // The withdrawal sender: turns `ledger withdrawal approved` into exactly one token transfer on
@@ -448,9 +450,12 @@ export function createWithdrawalSender(deps: WithdrawalSenderDeps): WithdrawalSe
 /** The service config keys the sender reads. */
 export interface WithdrawalServiceConfig extends RuntimeConfig, ChainWithdrawalConfig {
   readonly NODE_ENV?: string;
+  /** One URL or several, comma-separated; the sender uses the first (see README). */
   readonly CHAIN_RPC_URL: string;
   readonly CHAIN_ID: number;
   readonly CHAIN_RPC_TIMEOUT_MS: number;
+  /** Asset → current contract and decimals, shared with the deposit side. */
+  readonly CHAIN_DEPOSIT_TOKENS: WatchedTokens;
 }
 
 /** Alert threshold of the sender loop (errors in a row). */
@@ -479,9 +484,11 @@ export async function startWithdrawalSender(
     return undefined;
   }
   const wallet = loadHotWallet({ key: config.CHAIN_HOT_WALLET_PRIVATE_KEY, encryptionKey: config.CHAIN_HOT_WALLET_ENCRYPTION_KEY });
-  const { tokens } = parseWithdrawalTokens(config.CHAIN_WITHDRAWAL_TOKENS);
+  const tokens = withdrawalTokensFrom(config.CHAIN_DEPOSIT_TOKENS);
   logger.info({ hotWallet: wallet.address, assets: tokens.map((token) => token.asset) }, 'withdrawal sender starting');
-  const rpc = createWithdrawalRpc({ rpcUrl: config.CHAIN_RPC_URL, chainId: config.CHAIN_ID, requestTimeoutMs: config.CHAIN_RPC_TIMEOUT_MS });
+  const rpcUrl = splitList(config.CHAIN_RPC_URL)[0];
+  if (rpcUrl === undefined) throw new Error('CHAIN_RPC_URL holds no URL');
+  const rpc = createWithdrawalRpc({ rpcUrl, chainId: config.CHAIN_ID, requestTimeoutMs: config.CHAIN_RPC_TIMEOUT_MS });
   const ownFlags = deps.flags ? undefined : await watchFlags({ nc: context.nats, namespace, logger: logger.child({ component: 'flags' }) });
   const flags = deps.flags ?? ownFlags;
   if (!flags) throw new Error('unreachable: flags are always watched');

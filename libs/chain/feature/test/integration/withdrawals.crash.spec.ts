@@ -72,6 +72,11 @@ afterAll(async () => {
   if (secretsDir) rmSync(secretsDir, { recursive: true, force: true });
 });
 
+/** The deposit side's token list, which the sender reads its asset → contract from. */
+function depositTokens(): string {
+  return JSON.stringify([{ asset: ASSET, decimals: 6, dustMinimumMinor: '0', contracts: [{ address: chain.token.address, fromBlock: 0, toBlock: null }] }]);
+}
+
 function startWatcher(crashPoint?: 'after-persist' | 'after-broadcast'): Watcher {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     env: {
@@ -87,7 +92,7 @@ function startWatcher(crashPoint?: 'after-persist' | 'after-broadcast'): Watcher
       CHAIN_ID: String(chain.anvil.chainId),
       CHAIN_HOT_WALLET_PRIVATE_KEY_FILE: join(secretsDir, 'hot-wallet.key'),
       CHAIN_HOT_WALLET_ENCRYPTION_KEY_FILE: join(secretsDir, 'hot-wallet.encryption-key'),
-      CHAIN_WITHDRAWAL_TOKENS: `${ASSET}:${chain.token.address}:6`,
+      CHAIN_DEPOSIT_TOKENS: depositTokens(),
       CHAIN_WITHDRAWAL_CONFIRMATIONS: '2',
       CHAIN_WITHDRAWAL_POLL_INTERVAL_MS: '200',
       ...(crashPoint ? { CHAIN_WITHDRAWAL_TEST_CRASH_POINT: crashPoint } : {}),
@@ -230,7 +235,7 @@ describe('a watcher killed mid-withdrawal', () => {
         CHAIN_ID: String(chain.anvil.chainId),
         CHAIN_HOT_WALLET_PRIVATE_KEY_FILE: join(secretsDir, 'hot-wallet.key'),
         CHAIN_HOT_WALLET_ENCRYPTION_KEY_FILE: join(secretsDir, 'hot-wallet.encryption-key'),
-        CHAIN_WITHDRAWAL_TOKENS: `${ASSET}:${chain.token.address}:6`,
+        CHAIN_DEPOSIT_TOKENS: depositTokens(),
         CHAIN_WITHDRAWAL_TEST_CRASH_POINT: 'after-persist',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

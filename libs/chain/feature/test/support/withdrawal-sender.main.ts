@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { chainMigrationsFolder, chainSchema } from '@strongbox/chain-data-access';
 import { commonEnv, databaseEnv, natsEnv, strictInteger } from '@strongbox/shared-config';
 import { runService } from '@strongbox/shared-runtime';
-import { chainWithdrawalEnv, startWithdrawalSender } from '../../src/index';
+import { chainWithdrawalEnv, startWithdrawalSender, watchedTokensEnv } from '../../src/index';
 
 const configSchema = z.object({
   ...commonEnv.shape,
@@ -14,6 +14,7 @@ const configSchema = z.object({
   CHAIN_RPC_URL: z.url({ protocol: /^(http|https)$/ }),
   CHAIN_ID: strictInteger({ min: 1, max: 2 ** 31 - 1 }),
   CHAIN_RPC_TIMEOUT_MS: strictInteger({ min: 100, max: 60_000 }).default(5_000),
+  CHAIN_DEPOSIT_TOKENS: watchedTokensEnv(),
   ...chainWithdrawalEnv.shape,
 });
 

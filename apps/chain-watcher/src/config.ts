@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HDNodeVoidWallet, HDNodeWallet } from 'ethers';
 import { commonEnv, databaseEnv, natsEnv, secret, strictInteger, urlList } from '@strongbox/shared-config';
-import { watchedTokensEnv } from '@strongbox/chain-feature';
+import { chainWithdrawalEnv, watchedTokensEnv } from '@strongbox/chain-feature';
 
 /** An extended PUBLIC key: the watcher derives deposit addresses and must never hold their private keys. */
 const extendedPublicKey = z.string().superRefine((value, context) => {
@@ -40,4 +40,5 @@ export const chainWatcherConfigSchema = z.object({
   CHAIN_STALL_TIMEOUT_MS: strictInteger({ min: 1_000, max: 86_400_000 }).default(180_000).describe(
     'A node without a new block for this long counts as failed (stalled).',
   ),
+  ...chainWithdrawalEnv.shape,
 });

@@ -30,8 +30,10 @@ import { createDepositClaims } from './deposit.claims';
 import { firstWatchedBlock, type WatchedTokens } from './deposit.config';
 import { createDepositScanner } from './deposit.scanner';
 import { createNodeHealth, NodeStates, type NodeState } from './node-health.monitor';
+import type { ChainWithdrawalConfig } from './withdrawals.config';
+import { startWithdrawalSender } from './withdrawals.sender';
 
-export interface ChainWatcherConfig extends RuntimeConfig {
+export interface ChainWatcherConfig extends RuntimeConfig, ChainWithdrawalConfig {
   /** One or more JSON-RPC URLs, comma-separated, in order of preference. */
   readonly CHAIN_RPC_URL: string;
   readonly CHAIN_ID: number;
@@ -89,6 +91,8 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
   const claims = createDepositClaims({ database, rpc, tokens: config.CHAIN_DEPOSIT_TOKENS, requiredConfirmations: config.CHAIN_CONFIRMATIONS, cursor: cursorBlock });
   const health = createNodeHealth({ rpc: probeRpc, breaker, stallTimeoutMs: config.CHAIN_STALL_TIMEOUT_MS, floor: cursorBlock, logger: logger.child({ component: 'node-health' }) });
   const flags = await watchFlags({ nc: context.nats, namespace, logger: logger.child({ component: 'flags' }) });
+  // Withdrawals: sign and store each approved one, then send and watch it (see withdrawals.sender.ts).
+  await startWithdrawalSender(context, { database, flags });
 
   // -------------------------------------------------------------------------------------------
   // Node state: a restart after an outage starts `down`, so the recovery path runs and clears

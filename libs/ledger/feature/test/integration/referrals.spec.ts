@@ -4,7 +4,7 @@
 // `referral reward paid` and the usual transfer events, in the credit's transaction; a redelivered
 // deposit, the same deposit re-published, a second deposit, two first deposits racing on two pools,
 // or a reverted first deposit never pay twice (the reward stays paid after a revert); a referral that
-// reaches the ledger after the first deposit pays on registration; self-referrals, registrations
+// reaches the ledger after the first deposit pays on registration, also when the two race; self-referrals, registrations
 // without a referrer and a reward of 0 pay nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { balanceChangedV1, depositConfirmedV1, depositRevertedV1, referralRewardPaidV1, transferPostedV1, userRegisteredV1 } from '@strongbox/shared-contracts';
 import { createDatabase, processOnce, type DatabaseHandle } from '@strongbox/shared-db';
 import { newId } from '@strongbox/shared-domain';
-import { TEST_DATABASE_URL } from '@strongbox/shared-testing';
+import { TEST_DATABASE_URL, waitFor } from '@strongbox/shared-testing';
 import { AccountKinds, checkInvariants, ledgerTables, openUserAccounts } from '@strongbox/ledger-data-access';
 import { createDepositHandlers, createReferrals, ReferralOutcomes, type DepositHandlers, type Referrals } from '../../src/index';
 import { ASSET, freshPlans, outboxEventsOfType, type PlanTestContext } from '../support/plans.harness';
@@ -168,6 +168,49 @@ describe('referral rewards', () => {
     expect(await rewardsOf(referred)).toEqual([expect.objectContaining({ trigger: `registration:${late.id}` })]);
     // The bot-gateway publishing the registration again (new event id) changes nothing.
     expect(await register(registration(referred, referrer))).toEqual({ duplicate: false, result: ReferralOutcomes.exists });
+    expect((await userTotals(context, referrer)).available).toBe(REWARD);
+  });
+
+  it('a deposit credited while the registration is still uncommitted waits for it and pays, so the race never pays nothing', async () => {
+    const other = createDatabase(
+      { url: TEST_DATABASE_URL, schema: context.database.schema, applicationName: 'referrals-racer', poolSizeMax: 1, connectTimeoutMs: 5_000, statementTimeoutMs: 20_000 },
+      ledgerTables,
+    );
+    const referrer = newId();
+    const referred = newId();
+    await register(registration(referrer, null));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let recorded = false;
+    try {
+      // The registration records the referral and finds no deposit yet, then stays uncommitted.
+      const registering = context.database.db.transaction(async (tx) => {
+        const outcome = await referrals.record(tx, registration(referred, referrer));
+        recorded = true;
+        await gate;
+        return outcome;
+      });
+      await waitFor(() => recorded, { timeoutMs: 5_000, description: 'the registration recorded, not committed' });
+      // Meanwhile the first deposit is credited on another pool: it must wait for the registration,
+      // or it would find no referral while the registration found no deposit, and nobody would pay.
+      const crediting = credit(depositEvent(referred, 1_000_000n), build(REWARD).deposits, other);
+      await waitFor(
+        async () =>
+          (
+            await context.sql`
+              select 1 from pg_locks l join pg_stat_activity a on a.pid = l.pid
+              where a.application_name = 'referrals-racer' and l.locktype = 'advisory' and not l.granted`
+          ).length === 1,
+        { timeoutMs: 5_000, description: 'the credit waiting on the referral lock of the referred user' },
+      );
+      release();
+      expect(await registering).toBe(ReferralOutcomes.recorded);
+      expect(await crediting).toEqual({ duplicate: false, result: true });
+    } finally {
+      release();
+      await other.close(5_000);
+    }
+    expect(await rewardsOf(referred)).toEqual([expect.objectContaining({ trigger: expect.stringMatching(/^deposit:/) })]);
     expect((await userTotals(context, referrer)).available).toBe(REWARD);
   });
 

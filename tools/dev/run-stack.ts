@@ -9,6 +9,7 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { connect } from '@nats-io/transport-node';
+import { Wallet } from 'ethers';
 import { deployTestToken, startAnvil, startStack, SERVICE_NAMES, testChainWatcherEnv, type AnvilNode, type ServiceName } from '@strongbox/shared-stack';
 import { startBotApiEmulator, type BotApiEmulator } from '@strongbox/shared-testing';
 import { buildServices } from '../build/build';
@@ -133,6 +134,11 @@ const startedAt = Date.now();
 const { redis } = await checkDependencies();
 await buildServices();
 
+/** anvil's third default account: funded with 10,000 ETH on every fresh anvil. Never a real key. */
+const ANVIL_HOT_WALLET_PRIVATE_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
+/** Test USDT the dev hot wallet starts with: 1,000,000.000000. */
+const DEV_HOT_WALLET_TOKENS_MINOR = 1_000_000_000_000n;
+
 let anvil: AnvilNode | undefined;
 let chainRpcUrl = env['CHAIN_RPC_URL'];
 const chainId = Number(env['CHAIN_ID'] ?? 31337);
@@ -149,8 +155,12 @@ let chainWatcherEnv: Record<string, string> = Object.fromEntries(
 );
 if (anvil) {
   const token = await deployTestToken({ rpcUrl: anvil.url, symbol: 'USDT' });
-  chainWatcherEnv = { ...testChainWatcherEnv({ tokenAddress: token.address }), ...chainWatcherEnv };
+  // anvil's public test account #2 signs withdrawals; it gets test USDT to pay them out with.
+  const hotWallet = new Wallet(ANVIL_HOT_WALLET_PRIVATE_KEY);
+  await token.mint(hotWallet.address, DEV_HOT_WALLET_TOKENS_MINOR);
+  chainWatcherEnv = { ...testChainWatcherEnv({ tokenAddress: token.address }), CHAIN_HOT_WALLET_PRIVATE_KEY: ANVIL_HOT_WALLET_PRIVATE_KEY, ...chainWatcherEnv };
   token.close();
+  console.log(`  withdrawal hot wallet ${hotWallet.address} (anvil test account #2)`);
   console.log(`  test token USDT ${token.address} on the dev anvil`);
 }
 

@@ -43,6 +43,9 @@ export interface E2eStack {
  * Starts anvil, the Bot API emulator and all five services in a fresh namespace against the shared
  * PostgreSQL and NATS, and waits until every service is ready.
  */
+/** anvil's third default account: funded with 10,000 ETH on every fresh anvil. Never a real key. */
+export const ANVIL_HOT_WALLET_PRIVATE_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
+
 export async function startE2eStack(options?: {
   extraEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Redis for the services that use it; unset runs them without Redis. */
@@ -74,6 +77,8 @@ export async function startE2eStack(options?: {
         // anvil mines only when a transaction arrives: an idle test chain is not a stalled node.
         CHAIN_STALL_TIMEOUT_MS: '86400000',
         ...testChainWatcherEnv({ tokenAddress: token.address }),
+        // anvil's public test account #2 signs withdrawals (account #0 deploys and mints the token).
+        CHAIN_HOT_WALLET_PRIVATE_KEY: ANVIL_HOT_WALLET_PRIVATE_KEY,
         ...options?.extraEnv?.['chain-watcher'],
       },
     },

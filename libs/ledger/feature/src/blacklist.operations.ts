@@ -1,8 +1,8 @@
 import { and, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { blacklistUserV1 } from '@strongbox/shared-contracts';
-import type { DatabaseHandle, DbExecutor } from '@strongbox/shared-db';
+import { eventSubject, userBlacklistChangedV1, type blacklistUserV1 } from '@strongbox/shared-contracts';
+import { enqueueEvents, type DatabaseHandle, type DbExecutor } from '@strongbox/shared-db';
 import { userBlacklistTable, type UserBlacklistRow } from '@strongbox/ledger-data-access';
 import { asCommandError } from './command.decisions';
 
@@ -31,12 +31,12 @@ function entryWire(row: UserBlacklistRow, changed: boolean): Wire<typeof blackli
 }
 
 /** The blacklist command; the service wires it to `ledger.cmd.blacklist-user.v1`. */
-export function createBlacklistOperations(options: { database: DatabaseHandle; logger: Logger; now?: () => Date }) {
-  const { database, logger } = options;
+export function createBlacklistOperations(options: { database: DatabaseHandle; namespace: string; logger: Logger; now?: () => Date }) {
+  const { database, namespace, logger } = options;
   const now = options.now ?? (() => new Date());
   return {
     /**
-     * Lists or lifts a user. Setting the state the user already has answers the stored entry with
+     * Lists or lifts a user and publishes `user blacklist changed` when the state changed. Setting the state the user already has answers the stored entry with
      * `changed: false` and keeps the admin and reason of the change that made it, so a retry is safe.
      */
     async blacklistUser(request: Request<typeof blacklistUserV1>): Promise<Wire<typeof blacklistUserV1>> {
@@ -55,6 +55,14 @@ export function createBlacklistOperations(options: { database: DatabaseHandle; l
               .returning();
             if (!row) throw new Error('upsert into user_blacklist returned no row');
             if (changed) {
+              // Admin-audit keeps the trail from this event, committed with the change.
+              const event = userBlacklistChangedV1.create({
+                source: 'strongbox/ledger',
+                subject: row.userId,
+                time: row.updatedAt,
+                data: { userId: row.userId, blacklisted: row.blacklisted, reason: row.reason, adminId: row.adminId, changedAt: row.updatedAt.toISOString() },
+              });
+              await enqueueEvents(tx, [{ subject: eventSubject(namespace, event.type), event, headers: { 'Strongbox-Causation-Id': `blacklist-user:${row.userId}` } }]);
               logger.warn({ userId: row.userId, blacklisted: row.blacklisted, adminId: row.adminId, reason: row.reason }, row.blacklisted ? 'user blacklisted' : 'user removed from the blacklist');
             }
             return entryWire(row, changed);

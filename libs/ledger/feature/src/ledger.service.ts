@@ -252,7 +252,7 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
   const outgoing = [Flags.emergencyStop] as const;
   const withdrawing = [Flags.emergencyStop, Flags.maintenance] as const;
   const plans = createPlanOperations({ database, namespace, assets: config.LEDGER_ASSETS });
-  const blacklist = createBlacklistOperations({ database, logger: logger.child({ component: 'blacklist' }) });
+  const blacklist = createBlacklistOperations({ database, namespace, logger: logger.child({ component: 'blacklist' }) });
   const routes: AnyCommandRoute[] = [
     commandRoute(openAccountV1, (request) => guarded(breaker, () => operations.openAccount(request))),
     commandRoute(getBalanceV1, (request) => guarded(breaker, () => operations.getBalance(request))),

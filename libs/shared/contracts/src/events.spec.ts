@@ -27,7 +27,7 @@ import {
 } from './withdrawal.events';
 import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from './plan.events';
 import { accountOpenedV1, allEvents, assetCodeSchema, languageCodeSchema, messageDeliveredV1, nodeStatusChangedV1, telegramIdSchema, userRegisteredV1 } from './events';
-import { balanceChangedV1, referralRewardPaidV1, transferPostedV1 } from './ledger.events';
+import { balanceChangedV1, referralRewardPaidV1, transferPostedV1, userBlacklistChangedV1 } from './ledger.events';
 import { Contexts } from './naming';
 
 const userId = '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9e';
@@ -261,6 +261,11 @@ const samples: Record<string, { source: string; subject?: string; data: unknown 
       transferId: '019a7c3e-5b1f-7d2a-8c3e-000000000020',
       paidAt: at,
     },
+  },
+  [userBlacklistChangedV1.type]: {
+    source: 'strongbox/ledger',
+    subject: userId,
+    data: { userId, blacklisted: true, reason: 'chargeback reported', adminId: '019a7c3e-5b1f-7d2a-8c3e-0000000000ad', changedAt: at },
   },
   [depositAddressAssignedV1.type]: {
     source: 'strongbox/chain-watcher',

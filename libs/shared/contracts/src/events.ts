@@ -19,7 +19,7 @@ import {
 } from './withdrawal.events';
 import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from './plan.events';
 import { defineEvent, type EventDefinition } from './define-event';
-import { balanceChangedV1, referralRewardPaidV1, transferPostedV1 } from './ledger.events';
+import { balanceChangedV1, referralRewardPaidV1, transferPostedV1, userBlacklistChangedV1 } from './ledger.events';
 
 // ---------------------------------------------------------------------------------------------
 // Shared field schemas
@@ -137,6 +137,7 @@ export const allEvents: readonly EventDefinition[] = [
   withdrawalCompletedV1,
   withdrawalFailedV1,
   referralRewardPaidV1,
+  userBlacklistChangedV1,
   planDepositOpenedV1,
   planDepositAccruedV1,
   planDepositMaturedV1,

@@ -145,5 +145,22 @@ export const referralRewardPaidV1 = defineEvent({
   }),
 });
 
+export const userBlacklistChangedV1 = defineEvent({
+  context: 'ledger',
+  aggregate: 'user',
+  name: 'blacklist-changed',
+  version: 1,
+  description:
+    'An admin put a user on the blacklist (`blacklisted: true`) or lifted it, with a reason (`blacklist-user` command). ' +
+    "While listed, the user's withdrawals wait for an admin. Published only when the state changed. `subject` is the user id.",
+  schema: z.object({
+    userId: z.uuid(),
+    blacklisted: z.boolean(),
+    reason: z.string().min(1).max(256),
+    adminId: z.uuid(),
+    changedAt: z.iso.datetime({ offset: true }),
+  }),
+});
+
 /** The money-movement events of this file, for the catalogue (`allEvents`) and the docs. */
 export const ledgerMovementEvents: readonly EventDefinition[] = [transferPostedV1, balanceChangedV1];

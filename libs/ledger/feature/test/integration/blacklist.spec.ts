@@ -1,12 +1,13 @@
 // Proves the user blacklist on a real PostgreSQL schema: an admin lists a user with a reason, and
 // the user's next withdrawal — even to an address already used, which would otherwise be `held` —
 // waits for an admin with the reason `user_blacklisted` named; lifting it makes the next one `held`
-// again; setting the state the user already has changes nothing and keeps the first admin; and the
-// request schema refuses a missing reason or admin id before anything is stored.
+// again; each change publishes `user blacklist changed` with the admin and reason; setting the state
+// the user already has changes nothing, publishes nothing and keeps the first admin; and the request
+// schema refuses a missing reason or admin id before anything is stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { blacklistUserV1, withdrawalRequestedV1 } from '@strongbox/shared-contracts';
+import { blacklistUserV1, userBlacklistChangedV1, withdrawalRequestedV1 } from '@strongbox/shared-contracts';
 import { newId } from '@strongbox/shared-domain';
 import { checkInvariants } from '@strongbox/ledger-data-access';
 import { createBlacklistOperations, type BlacklistOperations, type LedgerOperations } from '../../src/index';
@@ -20,7 +21,7 @@ let blacklist: BlacklistOperations;
 beforeAll(async () => {
   context = await freshPlans();
   ledger = ledgerOperations(context);
-  blacklist = createBlacklistOperations({ database: context.database, logger: pino({ level: 'silent' }), now: () => context.clock.now });
+  blacklist = createBlacklistOperations({ database: context.database, namespace: context.namespace, logger: pino({ level: 'silent' }), now: () => context.clock.now });
 });
 
 afterAll(async () => {
@@ -28,6 +29,10 @@ afterAll(async () => {
   expect(report.violations).toEqual([]);
   await context.dispose();
 });
+
+async function changeEvents(userId: string) {
+  return (await outboxEventsOfType(context, userBlacklistChangedV1.type)).filter((event) => event.data['userId'] === userId).map((event) => event.data);
+}
 
 function setListed(userId: string, blacklisted: boolean, reason: string, adminId = newId()) {
   return blacklist.blacklistUser(blacklistUserV1.request.parse({ adminId, userId, blacklisted, reason }));
@@ -51,6 +56,12 @@ describe('blacklist', () => {
 
     const lifted = await setListed(userId, false, 'chargeback withdrawn');
     expect(lifted).toMatchObject({ blacklisted: false, reason: 'chargeback withdrawn', changed: true });
+    const changes = await changeEvents(userId);
+    expect(changes).toEqual([
+      expect.objectContaining({ blacklisted: true, reason: 'chargeback reported', adminId: admin }),
+      expect.objectContaining({ blacklisted: false, reason: 'chargeback withdrawn' }),
+    ]);
+    expect(userBlacklistChangedV1.schema.safeParse(changes[0]).success).toBe(true);
     expect((await requestWithdrawal(ledger, userId, '20000')).withdrawal).toMatchObject({ state: 'held', reason: null });
   });
 
@@ -70,9 +81,11 @@ describe('blacklist', () => {
     expect(again).toEqual({ ...listed, changed: false });
     const rows = await context.sql`select blacklisted, reason, admin_id from user_blacklist where user_id = ${userId}`;
     expect(rows).toEqual([{ blacklisted: true, reason: 'first', admin_id: first }]);
+    expect(await changeEvents(userId)).toHaveLength(1);
     // Lifting a user who was never listed records the statement but changes nothing.
     const never = newId();
     expect(await setListed(never, false, 'not listed')).toMatchObject({ blacklisted: false, changed: false });
+    expect(await changeEvents(never)).toEqual([]);
   });
 
   it.each([

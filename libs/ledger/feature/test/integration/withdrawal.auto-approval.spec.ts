@@ -131,7 +131,7 @@ describe('one pass', () => {
   it('sends the held withdrawal of a user blacklisted after asking to an admin instead of approving it', async () => {
     const userId = await trustedUser();
     const held = await heldWithdrawal(userId);
-    await createBlacklistOperations({ database: context.database, logger: pino({ level: 'silent' }) }).blacklistUser(
+    await createBlacklistOperations({ database: context.database, namespace: context.namespace, logger: pino({ level: 'silent' }) }).blacklistUser(
       blacklistUserV1.request.parse({ adminId: newId(), userId, blacklisted: true, reason: 'chargeback reported' }),
     );
     const result = await pass(new Date(context.clock.now.getTime() + COOLING_MS));

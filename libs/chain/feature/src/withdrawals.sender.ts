@@ -100,7 +100,6 @@ export interface WithdrawalSender {
 
 /** Nominal fee bump the node requires of a replacement (geth and anvil: 10 %). */
 const NODE_REPLACEMENT_BUMP_PERCENT = 10n;
-const FAILURE_DETAIL_LENGTH_MAX = 512;
 
 function ceilPercent(value: bigint, percent: bigint): bigint {
   return (value * (100n + percent) + 99n) / 100n;
@@ -112,10 +111,6 @@ function maxBig(...values: bigint[]): bigint {
 
 function minBig(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
-}
-
-function errorText(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).slice(0, FAILURE_DETAIL_LENGTH_MAX);
 }
 
 /**

@@ -49,4 +49,13 @@ export const ledgerConfigSchema = z.object({
       'How often the plan accrual job credits the interest of UTC days that are over and matures deposits whose term ended; ' +
         'a day is paid at most this long after midnight UTC.',
     ),
+}).superRefine((config, context) => {
+  // The reward is paid into the referrer's account of that asset: the ledger must serve it.
+  if (config.LEDGER_REFERRAL_REWARD_MINOR > 0n && !config.LEDGER_ASSETS.includes(config.LEDGER_REFERRAL_REWARD_ASSET)) {
+    context.addIssue({
+      code: 'custom',
+      path: ['LEDGER_REFERRAL_REWARD_ASSET'],
+      message: `must be one of LEDGER_ASSETS (${config.LEDGER_ASSETS.join(', ')}) while LEDGER_REFERRAL_REWARD_MINOR is above 0`,
+    });
+  }
 });

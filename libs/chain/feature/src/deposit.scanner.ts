@@ -146,7 +146,12 @@ export function createDepositScanner(options: DepositScannerOptions): DepositSca
 
   const observe = (logs: readonly ChainLog[], headerHashes: ReadonlyMap<number, string>): DepositObservation[] => {
     const observations: DepositObservation[] = [];
+    // A log is one deposit however often a node lists it (anvil repeats logs after loading a state dump).
+    const seen = new Set<string>();
     for (const log of logs) {
+      const key = `${log.transactionHash}:${log.logIndex}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
       const contract = assetOf.get(log.address);
       if (!contract || log.blockNumber < contract.fromBlock || (contract.toBlock !== null && log.blockNumber > contract.toBlock)) continue;
       const transfer = decodeTransfer(log);

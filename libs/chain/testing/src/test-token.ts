@@ -4,6 +4,7 @@ export {
   ANVIL_DEPLOYER_PRIVATE_KEY,
   ANVIL_SECOND_PRIVATE_KEY,
   ANVIL_TEST_MNEMONIC,
+  attachTestToken,
   compileTestToken,
   deployTestToken,
   testDepositXpub,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ContractFactory, HDNodeWallet, JsonRpcProvider, NonceManager, Wallet, type Contract, type InterfaceAbi } from 'ethers';
+import { Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, NonceManager, Wallet, type InterfaceAbi } from 'ethers';
 
 // ---------------------------------------------------------------------------------------------
 // The test ERC-20 (src/contracts/TestToken.sol), compiled from source with the npm `solc` package
@@ -67,14 +67,30 @@ export async function deployTestToken(options: {
   deployerPrivateKey?: string;
 }): Promise<DeployedTestToken> {
   const { abi, bytecode } = compileTestToken();
-  // No answer cache: two transfers from one key in quick succession must each read the current nonce.
-  const provider = new JsonRpcProvider(options.rpcUrl, undefined, { batchMaxCount: 1, polling: true, pollingInterval: 100, cacheTimeout: -1 });
-  const deployer = new NonceManager(new Wallet(options.deployerPrivateKey ?? ANVIL_DEPLOYER_PRIVATE_KEY, provider));
+  const { provider, deployer } = connect(options.rpcUrl, options.deployerPrivateKey);
   const factory = new ContractFactory(abi, bytecode, deployer);
   const deployed = await factory.deploy(options.name ?? 'Test USD', options.symbol ?? 'TUSD', options.decimals ?? 6);
   await deployed.waitForDeployment();
-  const address = await deployed.getAddress();
-  const contract = deployed as unknown as Contract;
+  return handle(await deployed.getAddress(), provider, deployer);
+}
+
+/**
+ * A handle on a TestToken deployed before, e.g. on an anvil restarted from a state dump: the same
+ * address and owner, a fresh connection.
+ */
+export function attachTestToken(options: { rpcUrl: string; address: string; deployerPrivateKey?: string }): DeployedTestToken {
+  const { provider, deployer } = connect(options.rpcUrl, options.deployerPrivateKey);
+  return handle(options.address, provider, deployer);
+}
+
+function connect(rpcUrl: string, deployerPrivateKey: string | undefined): { provider: JsonRpcProvider; deployer: NonceManager } {
+  // No answer cache: two transfers from one key in quick succession must each read the current nonce.
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { batchMaxCount: 1, polling: true, pollingInterval: 100, cacheTimeout: -1 });
+  return { provider, deployer: new NonceManager(new Wallet(deployerPrivateKey ?? ANVIL_DEPLOYER_PRIVATE_KEY, provider)) };
+}
+
+function handle(address: string, provider: JsonRpcProvider, deployer: NonceManager): DeployedTestToken {
+  const contract = new Contract(address, compileTestToken().abi, deployer);
   const receiptOf = async (txPromise: Promise<{ hash: string; wait(): Promise<unknown> }>) => {
     const tx = await txPromise;
     const receipt = (await tx.wait()) as { blockNumber: number; logs: readonly { index: number }[] } | null;
@@ -104,11 +120,13 @@ export async function deployTestToken(options: {
 export const ANVIL_TEST_MNEMONIC = 'test test test test test test test test test test test junk';
 
 /**
- * The extended public key of the external chain m/44'/60'/0'/0 of the anvil test mnemonic: what the
- * chain-watcher is configured with in tests and in the dev stack.
+ * The extended public key of the external chain m/44'/60'/1'/0 (account 1) of the anvil test
+ * mnemonic: what the chain-watcher is configured with in tests and in the dev stack. Account 1, not
+ * 0: anvil's funded accounts are m/44'/60'/0'/0/i, and a deposit address must never be one of the
+ * senders a test uses.
  */
 export function testDepositXpub(): string {
-  return HDNodeWallet.fromPhrase(ANVIL_TEST_MNEMONIC, undefined, "m/44'/60'/0'/0").neuter().extendedKey;
+  return HDNodeWallet.fromPhrase(ANVIL_TEST_MNEMONIC, undefined, "m/44'/60'/1'/0").neuter().extendedKey;
 }
 
 /**

@@ -352,82 +352,94 @@ export function createWithdrawalSender(deps: WithdrawalSenderDeps): WithdrawalSe
     if (open.length === 0) return { open: 0, sent, replaced, decided, held };
     const head = await rpc.headBlock();
     const depthBlock = Math.max(0, head - settings.confirmations + 1);
+    let firstError: unknown;
     for (const item of open) {
-      const { withdrawal, attempts } = item;
-      const latest = attempts.at(-1);
-      if (withdrawal.nonce === null || !latest) throw new Error(`open withdrawal ${withdrawal.withdrawalId} has no nonce or attempt`);
-      const log = { withdrawalId: withdrawal.withdrawalId, nonce: withdrawal.nonce };
-
-      // Read the nonce at confirmation depth before the receipts: a transaction mined in between is
-      // then seen by the receipt lookups, and cannot be mistaken for a foreign one.
-      const minedAtDepth = await rpc.nonceAt(withdrawal.fromAddress, depthBlock);
-      let landed: { attempt: ChainWithdrawalAttemptRow; receipt: NonNullable<Awaited<ReturnType<WithdrawalRpc['receipt']>>> } | undefined;
-      for (const attempt of [...attempts].reverse()) {
-        const receipt = await rpc.receipt(attempt.txHash);
-        if (receipt) {
-          landed = { attempt, receipt };
-          break;
-        }
+      try {
+        const step = await passOne(item, head, depthBlock, held);
+        if (step === 'sent') sent += 1;
+        if (step === 'replaced') replaced += 1;
+        if (step === 'decided') decided += 1;
+      } catch (error) {
+        // One withdrawal's failure must not stop the others being watched; the pass still fails.
+        logger.warn({ err: error, withdrawalId: item.withdrawal.withdrawalId }, 'withdrawal pass step failed');
+        firstError ??= error;
       }
-      if (landed) {
-        const confirmations = head - landed.receipt.blockNumber + 1;
-        if (landed.attempt.broadcastAt === null) await markBroadcastQuietly(withdrawal, landed.attempt);
-        if (confirmations < settings.confirmations) continue;
-        const outcome =
-          landed.receipt.status === 1
-            ? ({ kind: 'confirmed', txHash: landed.receipt.txHash, blockNumber: landed.receipt.blockNumber, blockHash: landed.receipt.blockHash, confirmations } as const)
-            : ({
-                kind: 'failed',
-                reason: ChainWithdrawalFailureReasons.reverted,
-                txHash: landed.receipt.txHash,
-                detail: `transaction ${landed.receipt.txHash} reverted in block ${landed.receipt.blockNumber}`,
-                blockNumber: landed.receipt.blockNumber,
-                blockHash: landed.receipt.blockHash,
-              } as const);
-        if (await decide(withdrawal, outcome)) {
-          decided += 1;
-          logger.info({ ...log, outcome: outcome.kind, txHash: landed.receipt.txHash, attempt: landed.attempt.attempt }, `withdrawal ${outcome.kind === 'confirmed' ? 'confirmed' : 'reverted'}`);
-        }
-        continue;
-      }
-      if (minedAtDepth > withdrawal.nonce) {
-        // The nonce was used, deep enough not to be undone, by a transaction that is none of ours:
-        // none of our signed attempts can ever be mined now.
-        const detail = `nonce ${withdrawal.nonce} was used by a transaction that is none of our ${attempts.length} attempt(s)`;
-        if (await decide(withdrawal, { kind: 'failed', reason: ChainWithdrawalFailureReasons.dropped, txHash: null, detail })) {
-          decided += 1;
-          logger.error({ ...log, alert: true }, 'withdrawal dropped: its nonce was used by another transaction');
-        }
-        continue;
-      }
-      if (held) continue;
-      if (withdrawal.state === ChainWithdrawalStates.signed || latest.broadcastAt === null) {
-        // Stored but never accepted (a crash, a node outage or the emergency stop): send the same bytes.
-        await send(withdrawal, latest);
-        sent += 1;
-        continue;
-      }
-      const sinceMs = Date.now() - latest.broadcastAt.getTime();
-      if (sinceMs < settings.stuckAfterMs) continue;
-      // Used at the head but not yet at depth, by none of our attempts: wait for depth (dropped) or
-      // a reorg; a replacement could not be mined anyway.
-      if ((await rpc.nonceAt(withdrawal.fromAddress, head)) > withdrawal.nonce) continue;
-      // Stuck: the nonce is free at depth and no attempt has a receipt. A transaction we signed stays
-      // valid while its nonce is free, so the withdrawal is never failed here; it is pushed instead.
-      if (attempts.length < settings.attemptsMax && (await replace(item, latest))) {
-        replaced += 1;
-        continue;
-      }
-      const lastResendMs = resentAtMs.get(withdrawal.withdrawalId) ?? 0;
-      if (Date.now() - lastResendMs < settings.stuckAfterMs) continue;
-      logger.error({ ...log, attempts: attempts.length, alert: true }, 'withdrawal stuck at the fee or attempt limit; re-sending its last attempt');
-      // Once per stuck interval, so a node that forgot the transaction gets it back.
-      resentAtMs.set(withdrawal.withdrawalId, Date.now());
-      await send(withdrawal, latest);
-      sent += 1;
     }
     for (const id of resentAtMs.keys()) if (!open.some((item) => item.withdrawal.withdrawalId === id)) resentAtMs.delete(id);
+    if (firstError !== undefined) throw firstError;
     return { open: open.length, sent, replaced, decided, held };
+  };
+
+  /** Sends, decides, replaces or waits for one open withdrawal. */
+  const passOne = async (item: OpenWithdrawal, head: number, depthBlock: number, held: boolean): Promise<'sent' | 'replaced' | 'decided' | 'waiting'> => {
+    const { withdrawal, attempts } = item;
+    const latest = attempts.at(-1);
+    if (withdrawal.nonce === null || !latest) throw new Error(`open withdrawal ${withdrawal.withdrawalId} has no nonce or attempt`);
+    const log = { withdrawalId: withdrawal.withdrawalId, nonce: withdrawal.nonce };
+
+    // Read the nonce at confirmation depth before the receipts: a transaction mined in between is
+    // then seen by the receipt lookups, and cannot be mistaken for a foreign one.
+    const minedAtDepth = await rpc.nonceAt(withdrawal.fromAddress, depthBlock);
+    let landed: { attempt: ChainWithdrawalAttemptRow; receipt: NonNullable<Awaited<ReturnType<WithdrawalRpc['receipt']>>> } | undefined;
+    for (const attempt of [...attempts].reverse()) {
+      const receipt = await rpc.receipt(attempt.txHash);
+      if (receipt) {
+        landed = { attempt, receipt };
+        break;
+      }
+    }
+    if (landed) {
+      const confirmations = head - landed.receipt.blockNumber + 1;
+      if (landed.attempt.broadcastAt === null) await markBroadcastQuietly(withdrawal, landed.attempt);
+      if (confirmations < settings.confirmations) return 'waiting';
+      const outcome =
+        landed.receipt.status === 1
+          ? ({ kind: 'confirmed', txHash: landed.receipt.txHash, blockNumber: landed.receipt.blockNumber, blockHash: landed.receipt.blockHash, confirmations } as const)
+          : ({
+              kind: 'failed',
+              reason: ChainWithdrawalFailureReasons.reverted,
+              txHash: landed.receipt.txHash,
+              detail: `transaction ${landed.receipt.txHash} reverted in block ${landed.receipt.blockNumber}`,
+              blockNumber: landed.receipt.blockNumber,
+              blockHash: landed.receipt.blockHash,
+            } as const);
+      if (await decide(withdrawal, outcome)) {
+        logger.info({ ...log, outcome: outcome.kind, txHash: landed.receipt.txHash, attempt: landed.attempt.attempt }, `withdrawal ${outcome.kind === 'confirmed' ? 'confirmed' : 'reverted'}`);
+        return 'decided';
+      }
+      return 'waiting';
+    }
+    if (minedAtDepth > withdrawal.nonce) {
+      // The nonce was used, deep enough not to be undone, by a transaction that is none of ours:
+      // none of our signed attempts can ever be mined now.
+      const detail = `nonce ${withdrawal.nonce} was used by a transaction that is none of our ${attempts.length} attempt(s)`;
+      if (await decide(withdrawal, { kind: 'failed', reason: ChainWithdrawalFailureReasons.dropped, txHash: null, detail })) {
+        logger.error({ ...log, alert: true }, 'withdrawal dropped: its nonce was used by another transaction');
+        return 'decided';
+      }
+      return 'waiting';
+    }
+    if (held) return 'waiting';
+    if (withdrawal.state === ChainWithdrawalStates.signed || latest.broadcastAt === null) {
+      // Stored but never accepted (a crash, a node outage or the emergency stop): send the same bytes.
+      await send(withdrawal, latest);
+      return 'sent';
+    }
+    const sinceMs = Date.now() - latest.broadcastAt.getTime();
+    if (sinceMs < settings.stuckAfterMs) return 'waiting';
+    // Used at the head but not yet at depth, by none of our attempts: wait for depth (dropped) or
+    // a reorg; a replacement could not be mined anyway.
+    if ((await rpc.nonceAt(withdrawal.fromAddress, head)) > withdrawal.nonce) return 'waiting';
+    // Stuck: the nonce is free at depth and no attempt has a receipt. A transaction we signed stays
+    // valid while its nonce is free, so the withdrawal is never failed here; it is pushed instead.
+    if (attempts.length < settings.attemptsMax && (await replace(item, latest))) return 'replaced';
+    const lastResendMs = resentAtMs.get(withdrawal.withdrawalId) ?? 0;
+    if (Date.now() - lastResendMs < settings.stuckAfterMs) return 'waiting';
+    logger.error({ ...log, attempts: attempts.length, alert: true }, 'withdrawal stuck at the fee or attempt limit; re-sending its last attempt');
+    // Once per stuck interval, so a node that forgot the transaction gets it back.
+    resentAtMs.set(withdrawal.withdrawalId, Date.now());
+    await send(withdrawal, latest);
+    return 'sent';
   };
 
   /** A receipt proves the node had the attempt even though its acceptance was never recorded. */
@@ -452,6 +464,10 @@ export interface WithdrawalServiceConfig extends RuntimeConfig, ChainWithdrawalC
   /** Asset → current contract and decimals, shared with the deposit side. */
   readonly CHAIN_DEPOSIT_TOKENS: WatchedTokens;
 }
+
+/** Deliveries of one approval before it is dead-lettered, and the delays between them. */
+const APPROVAL_DELIVERIES_MAX = 300;
+const APPROVAL_BACKOFF_MS = [1_000, 5_000, 15_000, 60_000, 300_000] as const;
 
 /** Alert threshold of the sender loop (errors in a row). */
 const LOOP_ERRORS_ALERT = 10;
@@ -536,6 +552,9 @@ export async function startWithdrawalSender(
       durable: sender.durable,
       filterSubject: eventSubject(namespace, withdrawalApprovedV1.type),
       description: 'Signs, stores and sends each approved withdrawal once',
+      // Handling needs the node (balance, nonce, fees): keep retrying through a long node outage
+      // (about 24 h at the last step) rather than dead-lettering an approved withdrawal.
+      overrides: { maxDeliver: APPROVAL_DELIVERIES_MAX, backoffMs: [...APPROVAL_BACKOFF_MS] },
     }),
     decode: (raw) => withdrawalApprovedV1.parse(raw),
     handle: async (event) => {

@@ -275,7 +275,25 @@ describe('nonces', () => {
     const second = senderFor(wallet);
     const events = [approvedEvent({ amount: 3_000_000n }), approvedEvent({ amount: 4_000_000n })];
     await chain.setAutomine(false);
-    expect(await Promise.all([first.handleApproved(events[0]!), second.handleApproved(events[1]!)])).toEqual(['signed', 'signed']);
+    // Make the two truly overlap: hold the wallet's nonce row until both approvals wait for it.
+    const address = wallet.address.toLowerCase();
+    await db.sql`insert into hot_wallet_nonces (chain_id, address, next_nonce) values (${chain.anvil.chainId}, ${address}, 0) on conflict do nothing`;
+    const handled = await db.sql.begin(async (tx) => {
+      await tx`select next_nonce from hot_wallet_nonces where chain_id = ${chain.anvil.chainId} and address = ${address} for update`;
+      const both = Promise.all([first.handleApproved(events[0]!), second.handleApproved(events[1]!)]);
+      await waitFor(
+        async () => {
+          const [row] = await db.sql<Array<{ waiting: number }>>`
+            select count(*)::int as waiting from pg_stat_activity
+            where wait_event_type = 'Lock' and datname = current_database() and query ilike '%hot_wallet_nonces%'`;
+          return (row?.waiting ?? 0) >= 2 ? true : undefined;
+        },
+        { timeoutMs: WAIT_MS, intervalMs: 20, description: 'both approvals waiting for the nonce row lock' },
+      );
+      // Wrapped, or the transaction would wait for them before committing (and releasing the lock).
+      return { both };
+    });
+    expect(await handled.both).toEqual(['signed', 'signed']);
     const nonces = await Promise.all(events.map(async (event) => (await withdrawalRow(event.data.withdrawalId))?.nonce));
     expect([...nonces].sort()).toEqual(['0', '1']);
     expect((await chain.pendingFrom(wallet.address)).length).toBe(2);

@@ -3,7 +3,7 @@ import { bigint, check, customType, index, integer, pgTable, primaryKey, text, t
 
 // ---------------------------------------------------------------------------------------------
 // chain-watcher: withdrawals. What the ledger approved is signed, stored and only then broadcast
-// (see docs/adr/0007-persist-before-broadcast-and-database-nonces.md). Re-exported by
+// (see docs/adr/0008-persist-before-broadcast-and-database-nonces.md). Re-exported by
 // chain.schema.ts, so the migrator and drizzle-kit see these tables. No foreign keys: drizzle-kit
 // writes them as `"public"."<table>"`, while each service's tables live in the schema its
 // search_path selects; rows of an attempt or outcome are only ever written beside their withdrawal.

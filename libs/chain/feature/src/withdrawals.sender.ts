@@ -41,7 +41,7 @@ import type { WatchedTokens } from './deposit.config';
 // chain. The signed transaction and its nonce are committed with the inbox row before anything is
 // sent, so a crash at any point re-sends the same bytes and never signs a second transfer; a
 // supervised loop sends what is unsent, watches receipts, replaces stuck transactions under the
-// same nonce and publishes one outcome per withdrawal. See docs/adr/0007-*.md.
+// same nonce and publishes one outcome per withdrawal. See docs/adr/0008-persist-before-broadcast-and-database-nonces.md.
 // ---------------------------------------------------------------------------------------------
 
 /** Tuning of the sender; from config in the service, given directly in tests. */

@@ -45,6 +45,9 @@ let wallet: Wallet;
 let secretsDir: string;
 let opsPort: number;
 let running: Watcher | undefined;
+let encryptionKey: string;
+/** Every line every watcher process of this file wrote, to check no secret ever appears. */
+const allLines: string[] = [];
 
 beforeAll(async () => {
   chain = await startChainFixture({ blockTimeS: 1 });
@@ -52,7 +55,7 @@ beforeAll(async () => {
   nc = await connect({ servers: TEST_NATS_URL });
   sql = postgres(TEST_DATABASE_URL, { max: 2, connect_timeout: 5, onnotice: () => undefined, connection: { search_path: schema } });
   secretsDir = mkdtempSync(join(tmpdir(), 'withdrawal-secrets-'));
-  const encryptionKey = randomBytes(32).toString('hex');
+  encryptionKey = randomBytes(32).toString('hex');
   writeFileSync(join(secretsDir, 'hot-wallet.key'), `${encryptHotWalletKey(wallet.privateKey, encryptionKey)}\n`, { mode: 0o600 });
   writeFileSync(join(secretsDir, 'hot-wallet.encryption-key'), `${encryptionKey}\n`, { mode: 0o600 });
   opsPort = await freePort();
@@ -104,6 +107,7 @@ function startWatcher(crashPoint?: 'after-persist' | 'after-broadcast'): Watcher
     for (const line of chunk.toString().split('\n')) {
       if (line.length === 0) continue;
       lines.push(line);
+      allLines.push(line);
       if (lines.length > LOG_LINES_MAX) lines.shift();
       if (process.env['TEST_VERBOSE']) console.log(`[watcher] ${line}`);
     }
@@ -219,6 +223,14 @@ describe('a watcher killed mid-withdrawal', () => {
     expect(await chain.tokenBalance(event.data.toAddress)).toBe(3_000_000n);
     expect(await chain.minedNonce(wallet.address)).toBe(nonceBefore + 1);
     expect(await chain.tokenBalance(wallet.address)).toBe(balanceBefore - 3_000_000n);
+  });
+
+  it('never writes the hot wallet key or its encryption key to the log', () => {
+    expect(allLines.length).toBeGreaterThan(10);
+    const log = allLines.join('\n').toLowerCase();
+    // The start line names the hot wallet (its address, masked like every address in logs).
+    expect(log).toContain('withdrawal sender starting');
+    for (const secret of [wallet.privateKey.slice(2), encryptionKey]) expect(log).not.toContain(secret.toLowerCase());
   });
 
   it('refuses the crash hook outside tests', async () => {

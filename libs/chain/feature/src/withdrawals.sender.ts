@@ -190,10 +190,11 @@ export function createWithdrawalSender(deps: WithdrawalSenderDeps): WithdrawalSe
     const outcome = await rpc.sendRawTransaction(attempt.rawTransaction);
     crashAt(WithdrawalCrashPoints.afterBroadcast);
     if (outcome === BroadcastOutcomes.nonceUsed || outcome === BroadcastOutcomes.replacedByPending) {
+      // Another transaction holds the nonce: this attempt mined before a crash, another attempt of
+      // ours, or a foreign one. Only a receipt tells which (the pass records the acceptance of an
+      // attempt it finds mined), so nothing is announced here.
       logger.info({ withdrawalId: withdrawal.withdrawalId, attempt: attempt.attempt, outcome }, 'node already has a transaction under this nonce');
-      // "nonce used" right after the first send means the transaction was mined before we recorded
-      // it (a crash after sending): it was broadcast.
-      if (attempt.broadcastAt !== null) return;
+      return;
     }
     const first = await database.db.transaction(
       (tx) => markAttemptBroadcast(tx, { namespace, withdrawal, attempt, broadcastAt: new Date() }),

@@ -5,7 +5,8 @@
 // higher fee and only one attempt lands; under the emergency stop nothing reaches the node until the
 // flag is cleared; two approvals handled at once get different nonces and both land; what cannot be
 // built (unknown asset, bad address, too little token) is `failed: rejected` without using a nonce;
-// a nonce taken by a foreign transaction is `failed: dropped`. Each check reads the chain itself
+// a nonce taken by a foreign transaction is `failed: dropped`; anvil's answers to a re-sent
+// transaction ("already known", "nonce too low") are taken as success paths. Each check reads the chain itself
 // (balances, nonces, anvil's mempool) and the events the sender enqueued.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Wallet } from 'ethers';
@@ -152,6 +153,23 @@ describe('confirmations', () => {
     expect(await sender.handleApproved(event)).toBe('duplicate');
     await sender.pass();
     expect(eventTrail(await enqueuedEvents(db.sql, event.data.withdrawalId))).toEqual(['broadcast#1', 'confirmed']);
+  });
+});
+
+describe('re-sending', () => {
+  it("takes anvil's answers to a re-sent transaction as success paths: already known while pending, nonce used once mined", async () => {
+    const wallet = await chain.fundedWallet(5_000_000n);
+    const sender = senderFor(wallet);
+    const event = approvedEvent({ amount: 10_000n });
+    await chain.setAutomine(false);
+    expect(await sender.handleApproved(event)).toBe('signed');
+    const [row] = await db.sql<Array<{ raw_transaction: string }>>`select raw_transaction from withdrawal_attempts where withdrawal_id = ${event.data.withdrawalId}`;
+    expect(await rpc.sendRawTransaction(row!.raw_transaction)).toBe('already-known');
+    await chain.mine(1);
+    expect(await rpc.sendRawTransaction(row!.raw_transaction)).toBe('nonce-used');
+    expect(await passUntilDecided(sender, event.data.withdrawalId, { mine: true })).toMatchObject({ state: 'confirmed' });
+    expect(eventTrail(await enqueuedEvents(db.sql, event.data.withdrawalId))).toEqual(['broadcast#1', 'confirmed']);
+    expect(await chain.minedNonce(wallet.address)).toBe(1);
   });
 });
 

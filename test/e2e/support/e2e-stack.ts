@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { Wallet } from 'ethers';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import {
@@ -45,6 +46,8 @@ export interface E2eStack {
  */
 /** anvil's third default account: funded with 10,000 ETH on every fresh anvil. Never a real key. */
 export const ANVIL_HOT_WALLET_PRIVATE_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
+/** Test USDT the e2e hot wallet starts with: 1,000,000.000000. */
+const E2E_HOT_WALLET_TOKENS_MINOR = 1_000_000_000_000n;
 
 export async function startE2eStack(options?: {
   extraEnv?: Partial<Record<ServiceName, Record<string, string>>>;
@@ -55,6 +58,8 @@ export async function startE2eStack(options?: {
   const emulator = await startBotApiEmulator();
   const anvil = await startAnvil({ port: await freePort() });
   const token = await deployTestToken({ rpcUrl: anvil.url, symbol: 'USDT' });
+  // The withdrawal hot wallet holds test USDT to pay withdrawals out with.
+  await token.mint(new Wallet(ANVIL_HOT_WALLET_PRIVATE_KEY).address, E2E_HOT_WALLET_TOKENS_MINOR);
   const ports = await Promise.all(SERVICE_NAMES.map(() => freePort()));
   const opsPorts = Object.fromEntries(SERVICE_NAMES.map((name, index) => [name, ports[index]!])) as Record<ServiceName, number>;
   const stack = startStack({

@@ -1,4 +1,7 @@
+import type { z } from 'zod';
 import {
+  type CloudEvent,
+  type EventDefinition,
   approveWithdrawalV1,
   blacklistUserV1,
   cancelWithdrawalV1,
@@ -24,7 +27,7 @@ import {
   transferV1,
   userRegisteredV1,
 } from '@strongbox/shared-contracts';
-import { classifyDbError, DbFailureKinds, processOnce } from '@strongbox/shared-db';
+import { classifyDbError, DbFailureKinds, processOnce, type DbExecutor } from '@strongbox/shared-db';
 import { CommandError, commandRoute, Flags, serveCommands, watchFlags, type AnyCommandRoute, type Flag, type FlagWatcher } from '@strongbox/shared-messaging';
 import { BreakerOpenError, createCircuitBreaker, type Breaker } from '@strongbox/shared-resilience';
 import { eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
@@ -139,99 +142,61 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     reward: { asset: config.LEDGER_REFERRAL_REWARD_ASSET, amountMinor: config.LEDGER_REFERRAL_REWARD_MINOR },
   });
 
+  /**
+   * Consumes one event type from its context's stream under a durable named
+   * `ledger-<action>-on-<aggregate>-<name>`, and handles each event once: the inbox row and the
+   * handler's effects commit in one read-committed transaction.
+   */
+  const consumeOnce = async <S extends z.ZodType>(
+    event: EventDefinition<S>,
+    options: { action: string; description: string },
+    handle: (tx: DbExecutor, event: CloudEvent<z.output<S>>) => Promise<unknown>,
+  ): Promise<void> => {
+    const durable = durableName('ledger', options.action, `${event.aggregate}-${event.name}`);
+    await context.consume({
+      spec: eventConsumerSpec({
+        namespace,
+        stream: StreamBases[event.context],
+        durable,
+        filterSubject: eventSubject(namespace, event.type),
+        description: options.description,
+      }),
+      decode: (raw) => event.parse(raw),
+      handle: async (decoded) => {
+        await processOnce(database, { consumer: durable, eventId: decoded.id, isolationLevel: 'read committed' }, (tx) => handle(tx, decoded));
+      },
+    });
+  };
+
   // Events from other services.
-  const registeredDurable = durableName('ledger', 'open-account', 'user-registered');
-  await context.consume({
-    spec: eventConsumerSpec({
-      namespace,
-      stream: StreamBases.bot,
-      durable: registeredDurable,
-      filterSubject: eventSubject(namespace, userRegisteredV1.type),
-      description: 'Opens the accounts of every newly registered user and records who referred them',
-    }),
-    decode: (raw) => userRegisteredV1.parse(raw),
-    handle: async (event) => {
-      await processOnce(database, { consumer: registeredDurable, eventId: event.id, isolationLevel: 'read committed' }, async (tx) => {
-        await openUserAccounts(tx, { namespace, userId: event.data.userId, assets: config.LEDGER_ASSETS, causationId: event.id });
-        await referrals.record(tx, event);
-      });
-    },
+  await consumeOnce(userRegisteredV1, { action: 'open-account', description: 'Opens the accounts of every newly registered user and records who referred them' }, async (tx, event) => {
+    await openUserAccounts(tx, { namespace, userId: event.data.userId, assets: config.LEDGER_ASSETS, causationId: event.id });
+    await referrals.record(tx, event);
   });
 
   const deposits = createDepositHandlers({ namespace, logger: logger.child({ component: 'deposits' }), registry, referrals });
-  const creditDurable = durableName('ledger', 'credit', 'deposit-confirmed');
-  await context.consume({
-    spec: eventConsumerSpec({
-      namespace,
-      stream: StreamBases.chain,
-      durable: creditDurable,
-      filterSubject: eventSubject(namespace, depositConfirmedV1.type),
-      description: 'Credits each confirmed chain deposit once',
-    }),
-    decode: (raw) => depositConfirmedV1.parse(raw),
-    handle: async (event) => {
-      await processOnce(database, { consumer: creditDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => deposits.credit(tx, event));
-    },
-  });
-  const revertDurable = durableName('ledger', 'compensate', 'deposit-reverted');
-  await context.consume({
-    spec: eventConsumerSpec({
-      namespace,
-      stream: StreamBases.chain,
-      durable: revertDurable,
-      filterSubject: eventSubject(namespace, depositRevertedV1.type),
-      description: 'Compensates credited deposits that a reorg removed',
-    }),
-    decode: (raw) => depositRevertedV1.parse(raw),
-    handle: async (event) => {
-      await processOnce(database, { consumer: revertDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => deposits.revert(tx, event));
-    },
-  });
+  await consumeOnce(depositConfirmedV1, { action: 'credit', description: 'Credits each confirmed chain deposit once' }, (tx, event) => deposits.credit(tx, event));
+  await consumeOnce(depositRevertedV1, { action: 'compensate', description: 'Compensates credited deposits that a reorg removed' }, (tx, event) =>
+    deposits.revert(tx, event),
+  );
 
   // The withdrawal after approval, as the chain-watcher reports it.
   const lifecycle = createWithdrawalLifecycle({ namespace, logger: logger.child({ component: 'withdrawals' }), registry });
-  const broadcastDurable = durableName('ledger', 'mark-broadcast', 'withdrawal-broadcast');
-  await context.consume({
-    spec: eventConsumerSpec({
-      namespace,
-      stream: StreamBases.chain,
-      durable: broadcastDurable,
-      filterSubject: eventSubject(namespace, chainWithdrawalBroadcastV1.type),
-      description: 'Marks approved withdrawals as broadcast (no more cancelling) and follows fee replacements',
-    }),
-    decode: (raw) => chainWithdrawalBroadcastV1.parse(raw),
-    handle: async (event) => {
-      await processOnce(database, { consumer: broadcastDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => lifecycle.broadcast(tx, event));
-    },
-  });
-  const completeDurable = durableName('ledger', 'complete', 'withdrawal-confirmed');
-  await context.consume({
-    spec: eventConsumerSpec({
-      namespace,
-      stream: StreamBases.chain,
-      durable: completeDurable,
-      filterSubject: eventSubject(namespace, chainWithdrawalConfirmedV1.type),
-      description: 'Posts the holds of withdrawals the chain confirmed and completes them',
-    }),
-    decode: (raw) => chainWithdrawalConfirmedV1.parse(raw),
-    handle: async (event) => {
-      await processOnce(database, { consumer: completeDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => lifecycle.confirmed(tx, event));
-    },
-  });
-  const failDurable = durableName('ledger', 'release', 'withdrawal-failed');
-  await context.consume({
-    spec: eventConsumerSpec({
-      namespace,
-      stream: StreamBases.chain,
-      durable: failDurable,
-      filterSubject: eventSubject(namespace, chainWithdrawalFailedV1.type),
-      description: 'Voids the holds of withdrawals that failed on chain, giving the user amount + fee back',
-    }),
-    decode: (raw) => chainWithdrawalFailedV1.parse(raw),
-    handle: async (event) => {
-      await processOnce(database, { consumer: failDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) => lifecycle.failed(tx, event));
-    },
-  });
+  await consumeOnce(
+    chainWithdrawalBroadcastV1,
+    { action: 'mark-broadcast', description: 'Marks approved withdrawals as broadcast (no more cancelling) and follows fee replacements' },
+    (tx, event) => lifecycle.broadcast(tx, event),
+  );
+  await consumeOnce(
+    chainWithdrawalConfirmedV1,
+    { action: 'complete', description: 'Posts the holds of withdrawals the chain confirmed and completes them' },
+    (tx, event) => lifecycle.confirmed(tx, event),
+  );
+  await consumeOnce(
+    chainWithdrawalFailedV1,
+    { action: 'release', description: 'Voids the holds of withdrawals that failed on chain, giving the user amount + fee back' },
+    (tx, event) => lifecycle.failed(tx, event),
+  );
 
   // Commands.
   const operations = createLedgerOperations({

@@ -6,7 +6,9 @@
 // flag is cleared; two approvals handled at once get different nonces and both land; what cannot be
 // built (unknown asset, bad address, too little token) is `failed: rejected` without using a nonce;
 // a nonce taken by a foreign transaction is `failed: dropped`; anvil's answers to a re-sent
-// transaction ("already known", "nonce too low") are taken as success paths. Each check reads the chain itself
+// transaction ("already known", "nonce too low") are taken as success paths; a hung node (fault
+// proxy) fails an approval within the time limit without storing anything, and the retry after
+// recovery sends it once. Each check reads the chain itself
 // (balances, nonces, anvil's mempool) and the events the sender enqueued.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Wallet } from 'ethers';
@@ -15,7 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWithdrawalRpc, type WithdrawalRpc } from '@strongbox/chain-data-access';
 import { loadHotWallet } from '@strongbox/chain-data-access';
 import { Flags, setFlag, watchFlags, type FlagWatcher } from '@strongbox/shared-messaging';
-import { TEST_NATS_URL, uniqueNamespace, waitFor } from '@strongbox/shared-testing';
+import { startTcpFaultProxy, TEST_NATS_URL, uniqueNamespace, waitFor } from '@strongbox/shared-testing';
 import { createWithdrawalSender, type WithdrawalSender, type WithdrawalSenderSettings } from '../../src/index';
 import {
   ASSET,
@@ -170,6 +172,48 @@ describe('re-sending', () => {
     expect(await passUntilDecided(sender, event.data.withdrawalId, { mine: true })).toMatchObject({ state: 'confirmed' });
     expect(eventTrail(await enqueuedEvents(db.sql, event.data.withdrawalId))).toEqual(['broadcast#1', 'confirmed']);
     expect(await chain.minedNonce(wallet.address)).toBe(1);
+  });
+});
+
+describe('node failures', () => {
+  it('a hung node fails the approval within the time limit and stores nothing; the redelivery after recovery sends it once', async () => {
+    const proxy = await startTcpFaultProxy({ host: '127.0.0.1', port: chain.anvil.port });
+    const proxiedRpc = createWithdrawalRpc({ rpcUrl: `http://127.0.0.1:${proxy.port}`, chainId: chain.anvil.chainId, requestTimeoutMs: 1_000 });
+    try {
+      const wallet = await chain.fundedWallet(5_000_000n);
+      const sender = createWithdrawalSender({
+        database: db.database,
+        namespace,
+        logger,
+        rpc: proxiedRpc,
+        wallet: loadHotWallet({ key: wallet.privateKey }),
+        flags,
+        settings: settings(),
+      });
+      const event = approvedEvent({ amount: 50_000n });
+      proxy.stall();
+      const startedAtMs = Date.now();
+      await expect(sender.handleApproved(event)).rejects.toMatchObject({ code: 'CHAIN_ERR_RPC_FAILED' });
+      // Bounded by the per-call time limit, not hanging with the node.
+      expect(Date.now() - startedAtMs).toBeLessThan(5_000);
+      expect(await withdrawalRow(event.data.withdrawalId)).toBeUndefined();
+      const [inbox] = await db.sql<Array<{ count: number }>>`select count(*)::int as count from inbox where event_id = ${event.id}`;
+      expect(inbox?.count).toBe(0);
+
+      proxy.restore();
+      expect(await sender.handleApproved(event)).toBe('signed');
+      expect((await withdrawalRow(event.data.withdrawalId))?.nonce).toBe('0');
+      // The watch loop's pass fails (bounded) while the node hangs, and decides once it is back.
+      proxy.stall();
+      await expect(sender.pass()).rejects.toMatchObject({ code: 'CHAIN_ERR_RPC_FAILED' });
+      proxy.restore();
+      expect(await passUntilDecided(sender, event.data.withdrawalId, { mine: true })).toMatchObject({ state: 'confirmed' });
+      expect(await chain.minedNonce(wallet.address)).toBe(1);
+      expect(await chain.tokenBalance(event.data.toAddress)).toBe(50_000n);
+    } finally {
+      proxiedRpc.close();
+      await proxy.close();
+    }
   });
 });
 

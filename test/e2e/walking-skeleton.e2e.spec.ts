@@ -1,7 +1,8 @@
 // Proves the walking skeleton end to end, with all five services as real processes against the real
 // PostgreSQL and NATS, anvil and the Bot API emulator: /start → bot-gateway registers the user and
-// publishes `user registered` through its outbox → the ledger opens the account → the notifier sends
-// the welcome in the user's language → admin-audit chains both events into its audit log. A second
+// publishes `user registered` through its outbox → the ledger opens the account → the chain-watcher
+// assigns the user's deposit address and the notifier sends the welcome in the user's language →
+// admin-audit chains the events into its audit log. A second
 // journey SIGKILLs the ledger right after `user registered` is published and restarts it: the account
 // is opened once and the welcome is sent once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,8 +82,13 @@ describe('walking skeleton', () => {
     expect(accounts).toHaveLength(1);
 
     // The delivery event leaves the notifier's outbox after the send, so it reaches the audit log a
-    // little after the welcome: wait for all three rather than for a quiet moment.
-    const journeyEvents = ['bot.evt.user.registered.v1', 'ledger.evt.account.opened.v1', 'notify.evt.message.delivered.v1'];
+    // little after the welcome: wait for all of them rather than for a quiet moment.
+    const journeyEvents = [
+      'bot.evt.user.registered.v1',
+      'ledger.evt.account.opened.v1',
+      'chain.evt.deposit-address.assigned.v1',
+      'notify.evt.message.delivered.v1',
+    ];
     const audited = await waitFor(
       async () => {
         const rows = await e2e.rows<{ event_type: string }>('admin-audit', 'select event_type from %schema%.audit_log where subject = $1 order by seq', [

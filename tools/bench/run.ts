@@ -3,12 +3,14 @@
 // JSON object on the last line of stdout). See README.md.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseChainBenchArgs, runChainBench } from './chain.bench';
 import { parseLedgerBenchArgs, runLedgerBench } from './ledger.bench';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   ledger: (argv) => runLedgerBench(root, parseLedgerBenchArgs(argv)),
+  chain: (argv) => runChainBench(root, parseChainBenchArgs(argv)),
 };
 
 const [name, ...argv] = process.argv.slice(2);

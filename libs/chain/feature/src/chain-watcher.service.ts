@@ -209,6 +209,9 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
     consecutiveErrorsAlert: 10,
     run: async (signal) => {
       while (!signal.aborted) {
+        // Fixed-rate polling: a tick's own duration comes off the wait, so a new block is seen at
+        // most one poll interval after it was mined.
+        const tickStartedAtMs = performance.now();
         if (nodeState !== NodeStates.down) {
           const tick = await scanner.scanOnce(signal);
           if (recovery) recovery.found += tick.depositsFound;
@@ -217,7 +220,8 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
           // A long catch-up goes on at once; a caught-up scanner waits for the next block.
           if (!tick.caughtUp) continue;
         }
-        await sleep(config.CHAIN_POLL_INTERVAL_MS, undefined, { signal }).catch(() => undefined);
+        const waitMs = Math.max(0, config.CHAIN_POLL_INTERVAL_MS - (performance.now() - tickStartedAtMs));
+        await sleep(waitMs, undefined, { signal }).catch(() => undefined);
       }
     },
   });

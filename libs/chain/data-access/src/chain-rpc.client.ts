@@ -56,6 +56,8 @@ export interface ChainRpcClient {
   blockNumber(): Promise<number>;
   /** The headers of `numbers`, in the same order; throws when the node lacks one. */
   blockHeaders(numbers: readonly number[]): Promise<BlockHeader[]>;
+  /** The head block number and the headers of `numbers`, in one round trip. */
+  headAndHeaders(numbers: readonly number[]): Promise<{ head: number; headers: BlockHeader[] }>;
   /** Logs of `addresses` with `topic0` in the inclusive range. */
   logs(filter: { fromBlock: number; toBlock: number; addresses: readonly string[]; topic0: string }): Promise<ChainLog[]>;
   /** The receipt, or null when the node does not know the transaction (or it is still pending). */
@@ -254,6 +256,17 @@ export function createChainRpcClient(options: ChainRpcClientOptions): ChainRpcCl
   return {
     chainId: options.chainId,
     blockNumber: () => run([{ method: 'eth_blockNumber', params: [] }], ([result]) => quantity(result, 'head block number')),
+    headAndHeaders: (numbers) =>
+      run(
+        [{ method: 'eth_blockNumber', params: [] }, ...numbers.map((number) => ({ method: 'eth_getBlockByNumber', params: [toQuantity(number), false] }))],
+        ([headResult, ...results]) => ({
+          head: quantity(headResult, 'head block number'),
+          headers: results.map((result, index) => {
+            if (result === null) throw invalid(`the node has no block ${numbers[index]}`);
+            return parseHeader(result, numbers[index] ?? -1);
+          }),
+        }),
+      ),
     blockHeaders: (numbers) => {
       if (numbers.length === 0) return Promise.resolve([]);
       return run(

@@ -196,9 +196,25 @@ export function createDepositScanner(options: DepositScannerOptions): DepositSca
 
   let reorgRescan: { fromBlock: number; toBlock: number; startedAt: Date; found: number } | undefined;
 
+  // The cursor as this scanner last committed it; read from the table at the first tick and after
+  // any failure. A stale value cannot do harm: every commit checks the row under a lock.
+  let knownCursor: ScanCursor | undefined;
+
   const scanOnce = async (signal?: AbortSignal): Promise<ScanTickResult> => {
-    let cursor = await ensureScanCursor(database.db, chainId, startBlock, now());
-    const head = await rpc.blockNumber();
+    try {
+      const result = await tick(signal);
+      knownCursor = { blockNumber: result.cursor, blockHash: result.cursorHash };
+      return result;
+    } catch (error) {
+      knownCursor = undefined;
+      throw error;
+    }
+  };
+
+  const tick = async (signal?: AbortSignal): Promise<ScanTickResult & { cursorHash: string | null }> => {
+    let cursor = knownCursor ?? (await ensureScanCursor(database.db, chainId, startBlock, now()));
+    // The head and the block under the cursor in one round trip.
+    const { head, headers: tips } = await rpc.headAndHeaders(cursor.blockHash === null ? [] : [cursor.blockNumber]);
     headGauge.set(labels, head);
     if (head < cursor.blockNumber) {
       throw new ChainFeatureError(ChainFeatureErrorCodes.headWentBackwards, `chain ${chainId}: the node's head ${head} is below the scan cursor ${cursor.blockNumber}`);
@@ -207,7 +223,7 @@ export function createDepositScanner(options: DepositScannerOptions): DepositSca
     // 1. Is the block under the cursor still canonical?
     let reorg: ScanTickResult['reorg'];
     if (cursor.blockHash !== null) {
-      const [tip] = await rpc.blockHeaders([cursor.blockNumber]);
+      const [tip] = tips;
       if (tip && tip.hash !== cursor.blockHash) {
         const fork = await findForkPoint(cursor);
         const depth = cursor.blockNumber - fork.number;
@@ -298,7 +314,7 @@ export function createDepositScanner(options: DepositScannerOptions): DepositSca
       cursor = { blockNumber: last.number, blockHash: last.hash };
       cursorGauge.set(labels, cursor.blockNumber);
     }
-    return { head, cursor: cursor.blockNumber, caughtUp: cursor.blockNumber >= head, depositsFound, confirmed, ...(reorg ? { reorg } : {}) };
+    return { head, cursor: cursor.blockNumber, cursorHash: cursor.blockHash, caughtUp: cursor.blockNumber >= head, depositsFound, confirmed, ...(reorg ? { reorg } : {}) };
   };
 
   return {

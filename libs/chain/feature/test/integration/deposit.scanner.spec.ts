@@ -5,10 +5,11 @@
 // than N orphans an unconfirmed deposit (never confirmed) and publishes the re-scanned range; a reorg
 // deeper than N after confirmation writes `deposit reverted`; garbage, a silent node, a malformed
 // answer and a head that goes backwards confirm nothing, open the breaker, and the scanner resumes
-// from its cursor afterwards; a dead first endpoint fails over to the second.
+// from its cursor afterwards; a dead first endpoint fails over to the second; during a token
+// contract migration the old contract counts up to its last block and the new one from its first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { depositConfirmedV1, depositDetectedV1, depositRevertedV1, rangeRescannedV1 } from '@strongbox/shared-contracts';
-import { ANVIL_SECOND_PRIVATE_KEY } from '@strongbox/chain-testing';
+import { ANVIL_SECOND_PRIVATE_KEY, deployTestToken } from '@strongbox/chain-testing';
 import { freePort } from '@strongbox/shared-testing';
 import { pino } from 'pino';
 import { createChainRpcClient } from '@strongbox/chain-data-access';
@@ -17,6 +18,8 @@ import { ChainFeatureErrorCodes, createNodeHealth } from '../../src/index';
 import { DUST_MINIMUM_MINOR, ProxyModes, REQUIRED_CONFIRMATIONS, startChainHarness, type ChainHarness } from '../support/chain.harness';
 
 const USDT = 1_000_000n;
+/** anvil's third default account (m/44'/60'/0'/0/2 of the public test mnemonic). */
+const ANVIL_THIRD_PRIVATE_KEY = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
 let chain: ChainHarness;
 
 beforeAll(async () => {
@@ -221,5 +224,47 @@ describe('deposit scanner', () => {
     await scanner.scanOnce();
     expect(rpc.preferredEndpoint()).toBe(chain.proxy.url);
     expect(await confirmedOf(deposit.txHash)).toHaveLength(1);
+  });
+
+  it('watches a migrated token on its old contract up to its last block and on the new one from its first', async () => {
+    const user = await chain.newDepositor();
+    // Deployed (and minted) by another of anvil's accounts, so the two deployers' nonces never collide.
+    const successor = await deployTestToken({ rpcUrl: chain.anvil.url, symbol: 'USDT', deployerPrivateKey: ANVIL_THIRD_PRIVATE_KEY });
+    try {
+      const switchBlock = (await chain.head()) + 5;
+      const tokens = [
+        {
+          asset: 'USDT',
+          decimals: 6,
+          dustMinimumMinor: DUST_MINIMUM_MINOR,
+          contracts: [
+            { address: chain.token.address.toLowerCase(), fromBlock: 0, toBlock: switchBlock - 1 },
+            { address: successor.address.toLowerCase(), fromBlock: switchBlock, toBlock: null },
+          ],
+        },
+      ];
+      const { scanner } = chain.scanner({ tokens });
+      // Before the switch: the old contract counts, the new one not yet.
+      const oldBefore = await chain.token.transferFrom(ANVIL_SECOND_PRIVATE_KEY, user.address, 4n * USDT);
+      const newBefore = await successor.transferFrom(ANVIL_SECOND_PRIVATE_KEY, user.address, 4n * USDT);
+      expect(newBefore.blockNumber).toBeLessThan(switchBlock);
+      const gap = switchBlock - (await chain.head()) - 1;
+      if (gap > 0) await chain.mine(gap);
+      // From the switch on: the new contract counts, the old one no longer.
+      const oldAfter = await chain.token.transferFrom(ANVIL_SECOND_PRIVATE_KEY, user.address, 6n * USDT);
+      const newAfter = await successor.transferFrom(ANVIL_SECOND_PRIVATE_KEY, user.address, 6n * USDT);
+      expect(oldAfter.blockNumber).toBeGreaterThanOrEqual(switchBlock);
+      await chain.mine(REQUIRED_CONFIRMATIONS);
+      await scanner.scanOnce();
+
+      expect((await confirmedOf(oldBefore.txHash)).map((event) => event.data['amount'])).toEqual([String(4n * USDT)]);
+      expect((await confirmedOf(newAfter.txHash)).map((event) => event.data['amount'])).toEqual([String(6n * USDT)]);
+      expect(await detectedOf(newBefore.txHash)).toEqual([]);
+      expect(await detectedOf(oldAfter.txHash)).toEqual([]);
+      const [row] = await chain.sql`select token_contract from deposits where tx_hash = ${newAfter.txHash}`;
+      expect(row).toEqual({ token_contract: successor.address.toLowerCase() });
+    } finally {
+      successor.close();
+    }
   });
 });

@@ -104,7 +104,11 @@ export interface ChainHarness {
   readonly sql: postgres.Sql;
   readonly tokens: WatchedTokens;
   /** A scanner as a (re)started watcher builds it: a fresh instance over the same schema. */
-  scanner(options?: { urls?: readonly string[]; breaker?: Breaker; reorgDepthMax?: number }): { scanner: DepositScanner; rpc: ChainRpcClient; breaker: Breaker };
+  scanner(options?: { urls?: readonly string[]; breaker?: Breaker; reorgDepthMax?: number; tokens?: WatchedTokens }): {
+    scanner: DepositScanner;
+    rpc: ChainRpcClient;
+    breaker: Breaker;
+  };
   /** A new user with an assigned deposit address; returns both. */
   newDepositor(): Promise<{ userId: string; address: string }>;
   /** Calls a JSON-RPC method on anvil directly. */
@@ -157,7 +161,7 @@ export async function startChainHarness(prefix: string): Promise<ChainHarness> {
         database,
         rpc,
         namespace,
-        tokens,
+        tokens: options.tokens ?? tokens,
         requiredConfirmations: REQUIRED_CONFIRMATIONS,
         scanBlocksMax: 50,
         reorgDepthMax: options.reorgDepthMax ?? 16,

@@ -95,11 +95,11 @@ export const chainWithdrawalsTable = pgTable(
   (table) => [
     uniqueIndex('withdrawals_wallet_nonce_uq').on(table.chainId, table.fromAddress, table.nonce).where(sql`nonce is not null`),
     index('withdrawals_open_idx').on(table.state, table.nonce).where(sql`state in ('signed', 'broadcast')`),
-    check('withdrawals_state_ck', sql`${table.state} in (${STATES_SQL})`),
-    check('withdrawals_failure_reason_ck', sql`${table.failureReason} is null or ${table.failureReason} in (${REASONS_SQL})`),
+    check('withdrawals_state_ck', sql`state in (${STATES_SQL})`),
+    check('withdrawals_failure_reason_ck', sql`failure_reason is null or failure_reason in (${REASONS_SQL})`),
     // A signed or sent withdrawal always has a nonce; only a rejected one may lack it.
-    check('withdrawals_nonce_ck', sql`${table.nonce} is not null or ${table.failureReason} = 'rejected'`),
-    check('withdrawals_failed_reason_ck', sql`(${table.state} = 'failed') = (${table.failureReason} is not null)`),
+    check('withdrawals_nonce_ck', sql`nonce is not null or failure_reason = 'rejected'`),
+    check('withdrawals_failed_reason_ck', sql`(state = 'failed') = (failure_reason is not null)`),
   ],
 );
 export type ChainWithdrawalRow = typeof chainWithdrawalsTable.$inferSelect;
@@ -126,7 +126,7 @@ export const chainWithdrawalAttemptsTable = pgTable(
   (table) => [
     primaryKey({ name: 'withdrawal_attempts_pk', columns: [table.withdrawalId, table.attempt] }),
     uniqueIndex('withdrawal_attempts_tx_hash_uq').on(table.txHash),
-    check('withdrawal_attempts_attempt_ck', sql`${table.attempt} >= 1`),
+    check('withdrawal_attempts_attempt_ck', sql`attempt >= 1`),
   ],
 );
 export type ChainWithdrawalAttemptRow = typeof chainWithdrawalAttemptsTable.$inferSelect;
@@ -146,7 +146,7 @@ export const hotWalletNoncesTable = pgTable(
   },
   (table) => [
     primaryKey({ name: 'hot_wallet_nonces_pk', columns: [table.chainId, table.address] }),
-    check('hot_wallet_nonces_next_nonce_ck', sql`${table.nextNonce} >= 0`),
+    check('hot_wallet_nonces_next_nonce_ck', sql`next_nonce >= 0`),
   ],
 );
 
@@ -163,6 +163,6 @@ export const chainWithdrawalOutcomesTable = pgTable(
     decidedAt: timestamp('decided_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [
-    check('withdrawal_outcomes_outcome_ck', sql`${table.outcome} in ('confirmed', 'failed')`),
+    check('withdrawal_outcomes_outcome_ck', sql`outcome in ('confirmed', 'failed')`),
   ],
 );

@@ -8,7 +8,7 @@ CREATE TABLE "withdrawal_attempts" (
 	"signed_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"broadcast_at" timestamp with time zone,
 	CONSTRAINT "withdrawal_attempts_pk" PRIMARY KEY("withdrawal_id","attempt"),
-	CONSTRAINT "withdrawal_attempts_attempt_ck" CHECK ("withdrawal_attempts"."attempt" >= 1)
+	CONSTRAINT "withdrawal_attempts_attempt_ck" CHECK (attempt >= 1)
 );
 --> statement-breakpoint
 CREATE TABLE "withdrawal_outcomes" (
@@ -16,7 +16,7 @@ CREATE TABLE "withdrawal_outcomes" (
 	"outcome" text NOT NULL,
 	"event_id" text NOT NULL,
 	"decided_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "withdrawal_outcomes_outcome_ck" CHECK ("withdrawal_outcomes"."outcome" in ('confirmed', 'failed'))
+	CONSTRAINT "withdrawal_outcomes_outcome_ck" CHECK (outcome in ('confirmed', 'failed'))
 );
 --> statement-breakpoint
 CREATE TABLE "withdrawals" (
@@ -38,10 +38,10 @@ CREATE TABLE "withdrawals" (
 	"approved_event_id" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "withdrawals_state_ck" CHECK ("withdrawals"."state" in ('signed', 'broadcast', 'confirmed', 'failed')),
-	CONSTRAINT "withdrawals_failure_reason_ck" CHECK ("withdrawals"."failure_reason" is null or "withdrawals"."failure_reason" in ('reverted', 'dropped', 'rejected')),
-	CONSTRAINT "withdrawals_nonce_ck" CHECK ("withdrawals"."nonce" is not null or "withdrawals"."failure_reason" = 'rejected'),
-	CONSTRAINT "withdrawals_failed_reason_ck" CHECK (("withdrawals"."state" = 'failed') = ("withdrawals"."failure_reason" is not null))
+	CONSTRAINT "withdrawals_state_ck" CHECK (state in ('signed', 'broadcast', 'confirmed', 'failed')),
+	CONSTRAINT "withdrawals_failure_reason_ck" CHECK (failure_reason is null or failure_reason in ('reverted', 'dropped', 'rejected')),
+	CONSTRAINT "withdrawals_nonce_ck" CHECK (nonce is not null or failure_reason = 'rejected'),
+	CONSTRAINT "withdrawals_failed_reason_ck" CHECK ((state = 'failed') = (failure_reason is not null))
 );
 --> statement-breakpoint
 CREATE TABLE "hot_wallet_nonces" (
@@ -50,7 +50,7 @@ CREATE TABLE "hot_wallet_nonces" (
 	"next_nonce" bigint NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "hot_wallet_nonces_pk" PRIMARY KEY("chain_id","address"),
-	CONSTRAINT "hot_wallet_nonces_next_nonce_ck" CHECK ("hot_wallet_nonces"."next_nonce" >= 0)
+	CONSTRAINT "hot_wallet_nonces_next_nonce_ck" CHECK (next_nonce >= 0)
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX "withdrawal_attempts_tx_hash_uq" ON "withdrawal_attempts" USING btree ("tx_hash");--> statement-breakpoint

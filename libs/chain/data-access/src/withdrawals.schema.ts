@@ -162,7 +162,5 @@ export const chainWithdrawalOutcomesTable = pgTable(
     eventId: text('event_id').notNull(),
     decidedAt: timestamp('decided_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [
-    check('withdrawal_outcomes_outcome_ck', sql`outcome in ('confirmed', 'failed')`),
-  ],
+  () => [check('withdrawal_outcomes_outcome_ck', sql`outcome in ('confirmed', 'failed')`)],
 );

@@ -49,6 +49,8 @@ export interface ChainBenchOptions {
   readonly pollMs: number;
   readonly samples: number;
   readonly scanBlocksMax: number;
+  /** Whether the watcher gets CHAIN_WS_URL and so wakes on each new head (default), or only polls. */
+  readonly newHeads: boolean;
 }
 
 export function parseChainBenchArgs(argv: readonly string[]): ChainBenchOptions {
@@ -62,6 +64,7 @@ export function parseChainBenchArgs(argv: readonly string[]): ChainBenchOptions 
       'poll-ms': { type: 'string', default: '1000' },
       samples: { type: 'string', default: '40' },
       'scan-blocks': { type: 'string', default: '1000' },
+      'no-new-heads': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -82,6 +85,7 @@ export function parseChainBenchArgs(argv: readonly string[]): ChainBenchOptions 
     pollMs: integer('poll-ms', values['poll-ms'], 100, 60_000),
     samples: integer('samples', values.samples, 1, SAMPLES_MAX),
     scanBlocksMax: integer('scan-blocks', values['scan-blocks'], 1, 10_000),
+    newHeads: !values['no-new-heads'],
   };
 }
 
@@ -212,6 +216,8 @@ export async function runChainBench(root: string, options: ChainBenchOptions): P
         CHAIN_ID: String(node.chainId),
         CHAIN_CONFIRMATIONS: String(options.confirmations),
         CHAIN_POLL_INTERVAL_MS: String(options.pollMs),
+        // anvil serves WebSocket on its JSON-RPC port; the scanner then wakes on each new head.
+        ...(options.newHeads ? { CHAIN_WS_URL: node.url.replace(/^http/, 'ws') } : {}),
         CHAIN_SCAN_BLOCKS_MAX: String(options.scanBlocksMax),
         CHAIN_STALL_TIMEOUT_MS: '86400000',
         ...testChainWatcherEnv({ tokenAddress: token.address }),
@@ -274,6 +280,7 @@ export async function runChainBench(root: string, options: ChainBenchOptions): P
       detect_to_confirm_event_ms_max: Math.round(latencies[latencies.length - 1] ?? Number.NaN),
       samples: latencies.length,
       poll_interval_ms: options.pollMs,
+      new_heads: options.newHeads,
       confirmations: options.confirmations,
       scan_blocks_max: options.scanBlocksMax,
     };

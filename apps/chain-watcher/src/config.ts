@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HDNodeVoidWallet, HDNodeWallet } from 'ethers';
-import { commonEnv, databaseEnv, natsEnv, secret, strictInteger, urlList } from '@strongbox/shared-config';
+import { commonEnv, databaseEnv, natsEnv, secret, strictInteger, urlList, urlWithProtocol } from '@strongbox/shared-config';
 import { chainWithdrawalEnv, watchedTokensEnv } from '@strongbox/chain-feature';
 
 /** An extended PUBLIC key: the watcher derives deposit addresses and must never hold their private keys. */
@@ -22,6 +22,11 @@ export const chainWatcherConfigSchema = z.object({
   CHAIN_RPC_URL: urlList(['http', 'https']).describe(
     'JSON-RPC URL of the EVM node; several, comma-separated, are tried in order (failover).',
   ),
+  CHAIN_WS_URL: urlWithProtocol(['ws', 'wss'])
+    .optional()
+    .describe(
+      "WebSocket URL of the node for `newHeads` notifications; when set, the scanner reads a new block at once instead of at its next poll (nothing from the socket is trusted; polling goes on).",
+    ),
   CHAIN_ID: strictInteger({ min: 1, max: 2 ** 31 - 1 }).default(31337).describe('EVM chain id the node must serve.'),
   CHAIN_POLL_INTERVAL_MS: strictInteger({ min: 100, max: 60_000 }).default(2_000).describe('How often the deposit scanner looks for new blocks.'),
   CHAIN_RPC_TIMEOUT_MS: strictInteger({ min: 100, max: 60_000 }).default(5_000).describe('Time limit of one JSON-RPC call.'),

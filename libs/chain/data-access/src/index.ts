@@ -84,3 +84,4 @@ export {
 } from './withdrawals.schema';
 export { ChainWithdrawalError, ChainWithdrawalErrorCodes, type ChainWithdrawalErrorCode } from './withdrawals.errors';
 export { encryptHotWalletKey, isEncryptedHotWalletKey, loadHotWallet, ENCRYPTED_KEY_PREFIX, type HotWallet } from './hot-wallet.key';
+export { subscribeNewHeads, NEW_HEADS_RECONNECT_DELAY_MS_MAX, NEW_HEADS_RECONNECT_DELAY_MS_MIN, type NewHeadsSubscription } from './new-heads.subscription';

@@ -23,6 +23,7 @@ import {
   recordNodeStatus,
   recordRangeRescanned,
   nodeStatusTable,
+  subscribeNewHeads,
 } from '@strongbox/chain-data-access';
 import { getOrCreateGauge } from '@strongbox/shared-observability';
 import { eq } from 'drizzle-orm';
@@ -38,6 +39,8 @@ export interface ChainWatcherConfig extends RuntimeConfig, ChainWithdrawalConfig
   readonly CHAIN_RPC_URL: string;
   readonly CHAIN_ID: number;
   readonly CHAIN_POLL_INTERVAL_MS: number;
+  /** WebSocket URL for `newHeads` wake-ups; polling only when absent. */
+  readonly CHAIN_WS_URL?: string | undefined;
   readonly CHAIN_RPC_TIMEOUT_MS: number;
   readonly CHAIN_DEPOSIT_XPUB: string;
   readonly CHAIN_DEPOSIT_TOKENS: WatchedTokens;
@@ -200,6 +203,37 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
     },
   });
 
+  // New heads pushed by the node wake the scanner between polls; a head seen while it scans makes it
+  // scan again at once. The poll keeps going, so a silent or missing socket only costs latency.
+  let headPending = false;
+  let wake: (() => void) | undefined;
+  const newHeads = config.CHAIN_WS_URL
+    ? subscribeNewHeads({
+        url: config.CHAIN_WS_URL,
+        logger: logger.child({ component: 'new-heads' }),
+        onHead: () => {
+          headPending = true;
+          wake?.();
+        },
+      })
+    : undefined;
+  const untilNextPoll = (waitMs: number, signal: AbortSignal): Promise<void> =>
+    new Promise((resolve) => {
+      if (headPending || signal.aborted) {
+        resolve();
+        return;
+      }
+      const done = (): void => {
+        clearTimeout(timer);
+        wake = undefined;
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      wake = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+
   const scanLoop = superviseLoop({
     name: 'chain-deposit-scanner',
     logger,
@@ -212,6 +246,7 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
         // Fixed-rate polling: a tick's own duration comes off the wait, so a new block is seen at
         // most one poll interval after it was mined.
         const tickStartedAtMs = performance.now();
+        headPending = false;
         if (nodeState !== NodeStates.down) {
           const tick = await scanner.scanOnce(signal);
           if (recovery) recovery.found += tick.depositsFound;
@@ -221,7 +256,7 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
           if (!tick.caughtUp) continue;
         }
         const waitMs = Math.max(0, config.CHAIN_POLL_INTERVAL_MS - (performance.now() - tickStartedAtMs));
-        await sleep(waitMs, undefined, { signal }).catch(() => undefined);
+        await untilNextPoll(waitMs, signal);
       }
     },
   });
@@ -271,5 +306,6 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
   context.onShutdown('chain flags', () => flags.stop());
   context.onShutdown('chain health monitor', () => healthLoop.stop(LOOP_STOP_TIMEOUT_MS));
   context.onShutdown('chain deposit scanner', () => scanLoop.stop(LOOP_STOP_TIMEOUT_MS));
+  context.onShutdown('chain new heads', async () => newHeads?.stop());
   context.onShutdown('chain commands', () => commands.stop(COMMAND_STOP_TIMEOUT_MS));
 }

@@ -158,7 +158,13 @@ if (anvil) {
   // anvil's public test account #2 signs withdrawals; it gets test USDT to pay them out with.
   const hotWallet = new Wallet(ANVIL_HOT_WALLET_PRIVATE_KEY);
   await token.mint(hotWallet.address, DEV_HOT_WALLET_TOKENS_MINOR);
-  chainWatcherEnv = { ...testChainWatcherEnv({ tokenAddress: token.address }), CHAIN_HOT_WALLET_PRIVATE_KEY: ANVIL_HOT_WALLET_PRIVATE_KEY, ...chainWatcherEnv };
+  chainWatcherEnv = {
+    ...testChainWatcherEnv({ tokenAddress: token.address }),
+    CHAIN_HOT_WALLET_PRIVATE_KEY: ANVIL_HOT_WALLET_PRIVATE_KEY,
+    // anvil also speaks WebSocket on its port: the scanner wakes on each new block.
+    CHAIN_WS_URL: anvil.url.replace(/^http/, 'ws'),
+    ...chainWatcherEnv,
+  };
   token.close();
   console.log(`  withdrawal hot wallet ${hotWallet.address} (anvil test account #2)`);
   console.log(`  test token USDT ${token.address} on the dev anvil`);

@@ -54,7 +54,7 @@ export {
   type RewindResult,
   type ScanCursor,
 } from './deposits.repository';
-export { createWithdrawalRpc, classifyBroadcastError, BroadcastOutcomes, ERC20_INTERFACE, type BroadcastOutcome, type FeeQuote, type ReceiptSummary, type WalletSnapshot, type WithdrawalRpc } from './withdrawals.rpc';
+export { createFailoverWithdrawalRpc, createWithdrawalRpc, classifyBroadcastError, BroadcastOutcomes, ERC20_INTERFACE, type BroadcastOutcome, type FeeQuote, type ReceiptSummary, type WalletSnapshot, type WithdrawalRpc } from './withdrawals.rpc';
 export {
   commitNonce,
   findChainWithdrawal,

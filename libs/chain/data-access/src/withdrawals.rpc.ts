@@ -166,3 +166,44 @@ function nodeMessage(error: unknown): string {
   if (typeof inner === 'string' && inner.length > 0) return inner.slice(0, 400);
   return (error instanceof Error ? error.message : String(error)).slice(0, 400);
 }
+
+/**
+ * Several nodes as one: each call goes to the node that answered last, and when that node cannot be
+ * reached (CHAIN_ERR_RPC_FAILED: timeout, connection refused, server error) to the next, each at most
+ * once per call. A refusal (CHAIN_ERR_BROADCAST_REFUSED) is an answer and is not retried elsewhere.
+ * Sending the same signed transaction to a second node is harmless: it is the same transaction.
+ */
+export function createFailoverWithdrawalRpc(nodes: readonly WithdrawalRpc[]): WithdrawalRpc {
+  const first = nodes[0];
+  if (first === undefined) throw new ChainWithdrawalError(ChainWithdrawalErrorCodes.rpcFailed, 'no node to call');
+  if (nodes.length === 1) return first;
+  let preferred = 0;
+  const call = async <T>(work: (node: WithdrawalRpc) => Promise<T>): Promise<T> => {
+    let lastError: unknown;
+    for (let offset = 0; offset < nodes.length; offset += 1) {
+      const index = (preferred + offset) % nodes.length;
+      try {
+        const result = await work(nodes[index] as WithdrawalRpc);
+        preferred = index;
+        return result;
+      } catch (error) {
+        if (!(error instanceof ChainWithdrawalError) || error.code !== ChainWithdrawalErrorCodes.rpcFailed) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
+  };
+  return {
+    chainId: first.chainId,
+    headBlock: () => call((node) => node.headBlock()),
+    walletSnapshot: (options) => call((node) => node.walletSnapshot(options)),
+    feeQuote: () => call((node) => node.feeQuote()),
+    nonceAt: (address, blockNumber) => call((node) => node.nonceAt(address, blockNumber)),
+    receipt: (txHash) => call((node) => node.receipt(txHash)),
+    tokenDecimals: (tokenContract) => call((node) => node.tokenDecimals(tokenContract)),
+    sendRawTransaction: (rawTransaction) => call((node) => node.sendRawTransaction(rawTransaction)),
+    close: () => {
+      for (const node of nodes) node.close();
+    },
+  };
+}

@@ -16,6 +16,7 @@ import {
   ChainWithdrawalFailureReasons,
   ChainWithdrawalStates,
   commitNonce,
+  createFailoverWithdrawalRpc,
   createWithdrawalRpc,
   ERC20_INTERFACE,
   findChainWithdrawal,
@@ -498,9 +499,12 @@ export async function startWithdrawalSender(
   const wallet = loadHotWallet({ key: config.CHAIN_HOT_WALLET_PRIVATE_KEY, encryptionKey: config.CHAIN_HOT_WALLET_ENCRYPTION_KEY });
   const tokens = withdrawalTokensFrom(config.CHAIN_DEPOSIT_TOKENS);
   logger.info({ hotWallet: wallet.address, assets: tokens.map((token) => token.asset) }, 'withdrawal sender starting');
-  const rpcUrl = splitList(config.CHAIN_RPC_URL)[0];
-  if (rpcUrl === undefined) throw new Error('CHAIN_RPC_URL holds no URL');
-  const rpc = createWithdrawalRpc({ rpcUrl, chainId: config.CHAIN_ID, requestTimeoutMs: config.CHAIN_RPC_TIMEOUT_MS });
+  const rpcUrls = splitList(config.CHAIN_RPC_URL);
+  if (rpcUrls.length === 0) throw new Error('CHAIN_RPC_URL holds no URL');
+  // Every configured node, in order of preference; the sender fails over between them.
+  const rpc = createFailoverWithdrawalRpc(
+    rpcUrls.map((rpcUrl) => createWithdrawalRpc({ rpcUrl, chainId: config.CHAIN_ID, requestTimeoutMs: config.CHAIN_RPC_TIMEOUT_MS })),
+  );
   const ownFlags = deps.flags ? undefined : await watchFlags({ nc: context.nats, namespace, logger: logger.child({ component: 'flags' }) });
   const flags = deps.flags ?? ownFlags;
   if (!flags) throw new Error('unreachable: flags are always watched');

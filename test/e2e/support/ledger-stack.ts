@@ -32,6 +32,8 @@ import type { z } from 'zod';
 
 const distDir = fileURLToPath(new URL('../../../dist/apps', import.meta.url));
 
+/** Lines of the ledger's own log attached to a failed balance read. */
+const LOG_TAIL_LINES = 40;
 /** How long the ledger may take to answer /readyz 200 after a (re)start. */
 export const LEDGER_READY_TIMEOUT_MS = 60_000;
 /** How long a command waits for its reply before the client reports it unavailable. */
@@ -217,7 +219,15 @@ export async function startLedgerStack(options: LedgerStackOptions = {}): Promis
     },
 
     async available(userId) {
-      return BigInt((await client.call(getBalanceV1, { userId, asset: ASSET })).available);
+      try {
+        return BigInt((await client.call(getBalanceV1, { userId, asset: ASSET })).available);
+      } catch (error) {
+        // A read that gets no answer is a finding: keep what the process said last with it.
+        const tail = service.logs().slice(-LOG_TAIL_LINES).join('\n');
+        throw new Error(`balance of ${userId}: ${error instanceof Error ? error.message : String(error)}\nledger log, last ${LOG_TAIL_LINES} lines:\n${tail}`, {
+          cause: error,
+        });
+      }
     },
 
     async accounts() {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Transaction, Wallet } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { encryptHotWalletKey, isEncryptedHotWalletKey, loadHotWallet } from './hot-wallet.key';
-import { ChainWithdrawalError, ChainWithdrawalErrorCodes } from './withdrawals.errors';
+import { ChainWithdrawalError, ChainWithdrawalErrorCodes } from './errors';
 
 const privateKey = Wallet.createRandom().privateKey;
 const encryptionKey = randomBytes(32).toString('hex');

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Wallet, type TransactionRequest } from 'ethers';
-import { ChainWithdrawalError, ChainWithdrawalErrorCodes } from './withdrawals.errors';
+import { ChainWithdrawalError, ChainWithdrawalErrorCodes } from './errors';
 
 // ---------------------------------------------------------------------------------------------
 // The hot wallet: the private key that signs withdrawals. It arrives as a secret (normally a file,

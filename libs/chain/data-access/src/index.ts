@@ -3,7 +3,7 @@ export { nodeStatusTable } from './chain.schema';
 export { chainMigrationsFolder } from './migrations';
 export { createChainReader, type ChainReader } from './chain.client';
 export { recordNodeStatus } from './node-status.repository';
-export { ChainError, ChainErrorCodes, type ChainErrorCode } from './errors';
+export { ChainError, ChainErrorCodes, ChainWithdrawalError, ChainWithdrawalErrorCodes, type ChainErrorCode, type ChainWithdrawalErrorCode } from './errors';
 export {
   DepositStates,
   ClaimStates,
@@ -82,6 +82,5 @@ export {
   type ChainWithdrawalRow,
   type ChainWithdrawalState,
 } from './withdrawals.schema';
-export { ChainWithdrawalError, ChainWithdrawalErrorCodes, type ChainWithdrawalErrorCode } from './withdrawals.errors';
 export { encryptHotWalletKey, isEncryptedHotWalletKey, loadHotWallet, ENCRYPTED_KEY_PREFIX, type HotWallet } from './hot-wallet.key';
 export { subscribeNewHeads, NEW_HEADS_RECONNECT_DELAY_MS_MAX, NEW_HEADS_RECONNECT_DELAY_MS_MIN, type NewHeadsSubscription } from './new-heads.subscription';

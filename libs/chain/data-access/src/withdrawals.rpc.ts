@@ -1,6 +1,6 @@
 import { FetchRequest, Interface, JsonRpcProvider, Network, isError, toBeHex } from 'ethers';
 import { TimeoutError, withTimeout } from '@strongbox/shared-resilience';
-import { ChainWithdrawalError, ChainWithdrawalErrorCodes } from './withdrawals.errors';
+import { ChainWithdrawalError, ChainWithdrawalErrorCodes } from './errors';
 
 // ---------------------------------------------------------------------------------------------
 // The node, as the withdrawal sender needs it: consistent snapshots of the hot wallet, fees,

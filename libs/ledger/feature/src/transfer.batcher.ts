@@ -2,7 +2,7 @@ import { and, inArray } from 'drizzle-orm';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { LedgerCommandErrors, type transferV1 } from '@strongbox/shared-contracts';
-import { claimIdempotencyKeys, DbError, DbErrorCodes, storeIdempotentResponses, type DatabaseHandle } from '@strongbox/shared-db';
+import { claimIdempotencyKeys, DbError, DbErrorCodes, sqlStateOf, storeIdempotentResponses, type DatabaseHandle } from '@strongbox/shared-db';
 import { newId } from '@strongbox/shared-domain';
 import { CommandError } from '@strongbox/shared-messaging';
 import { getOrCreateHistogram } from '@strongbox/shared-observability';
@@ -69,14 +69,6 @@ export interface TransferBatcherOptions {
 
 export interface TransferBatcher {
   transfer(request: TransferRequest): Promise<TransferReply>;
-}
-
-function sqlStateOf(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
 }
 
 function worthRetryingAlone(error: unknown): boolean {

@@ -109,3 +109,15 @@ export function classifyDbError(error: unknown): DbFailureKind {
   }
   return DbFailureKinds.permanent;
 }
+
+/**
+ * The SQLSTATE of a PostgreSQL error (`40P01`, `55P03`), looking through the `cause` drizzle wraps
+ * the driver error in; undefined for anything else.
+ */
+export function sqlStateOf(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}

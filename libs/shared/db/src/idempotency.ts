@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { idempotencyKeySchema } from '@strongbox/shared-contracts';
 import type { DatabaseHandle, DbExecutor, IsolationLevel } from './database';
-import { DbError, DbErrorCodes } from './errors';
+import { DbError, DbErrorCodes, sqlStateOf } from './errors';
 import { IdempotencyStates, idempotencyKeysTable } from './idempotency.schema';
 import { assertAtLeast } from './timeout';
+import { purgeRowsOlderThan } from './purge';
 
 // ---------------------------------------------------------------------------------------------
 // Idempotent commands: the key row and the command's effects commit in one transaction, so a key
@@ -26,9 +27,6 @@ export const IDEMPOTENCY_SCOPE_PATTERN = /^[a-z0-9._-]{1,64}$/;
 const JSON_DEPTH_MAX = 64;
 /** Attempts of the whole transaction when claiming the key lost a race it cannot see (see below). */
 const CLAIM_ATTEMPTS_MAX = 3;
-/** Rows one purge statement deletes, and statements one purge call runs at most. */
-const PURGE_CHUNK_SIZE_MAX = 5_000;
-const PURGE_CHUNKS_MAX = 1_000;
 
 const SQLSTATE_LOCK_NOT_AVAILABLE = '55P03';
 const SQLSTATE_SERIALIZATION_FAILURE = '40001';
@@ -336,18 +334,7 @@ export async function storeIdempotentResponses<T>(
  */
 export async function purgeIdempotencyKeys(database: Pick<DatabaseHandle, 'sql'>, olderThanMs: number): Promise<number> {
   assertAtLeast('olderThanMs', olderThanMs, IDEMPOTENCY_RETENTION_MS_MIN);
-  let total = 0;
-  for (let chunk = 0; chunk < PURGE_CHUNKS_MAX; chunk += 1) {
-    const result = await database.sql`
-      delete from idempotency_keys where ctid in (
-        select ctid from idempotency_keys
-        where created_at < now() - interval '1 millisecond' * ${olderThanMs}::double precision
-        limit ${PURGE_CHUNK_SIZE_MAX}
-      )`;
-    total += result.count;
-    if (result.count < PURGE_CHUNK_SIZE_MAX) break;
-  }
-  return total;
+  return purgeRowsOlderThan(database, { table: 'idempotency_keys', timestampColumn: 'created_at', olderThanMs });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,11 +462,3 @@ function describeKey(options: { scope: string; key: string }): string {
   return `${options.scope}/${options.key}`;
 }
 
-/** The SQLSTATE of a driver error, looking through the `cause` drizzle wraps it in. */
-function sqlStateOf(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}

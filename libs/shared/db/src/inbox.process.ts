@@ -2,6 +2,7 @@ import type { DatabaseHandle, DbExecutor, IsolationLevel } from './database';
 import { DbError, DbErrorCodes } from './errors';
 import { inboxTable } from './inbox.schema';
 import { assertAtLeast } from './timeout';
+import { purgeRowsOlderThan } from './purge';
 
 // ---------------------------------------------------------------------------------------------
 // The inbox: handle each event once per consumer, in the handler's own transaction.
@@ -21,9 +22,6 @@ export interface ProcessOnceOptions {
 
 /** Longest consumer name or event id accepted (event ids are at most 128 characters by contract). */
 const KEY_LENGTH_MAX = 256;
-/** Rows one purge statement deletes, and statements one purge call runs at most. */
-const PURGE_CHUNK_SIZE_MAX = 5_000;
-const PURGE_CHUNKS_MAX = 1_000;
 
 /**
  * Runs `work` at most once per (consumer, event id), exactly once per successful commit. One
@@ -68,18 +66,7 @@ export async function processOnce<T>(
  */
 export async function purgeInbox(database: Pick<DatabaseHandle, 'sql'>, olderThanMs: number): Promise<number> {
   assertAtLeast('olderThanMs', olderThanMs, 0);
-  let total = 0;
-  for (let chunk = 0; chunk < PURGE_CHUNKS_MAX; chunk += 1) {
-    const result = await database.sql`
-      delete from inbox where ctid in (
-        select ctid from inbox
-        where processed_at < now() - interval '1 millisecond' * ${olderThanMs}::double precision
-        limit ${PURGE_CHUNK_SIZE_MAX}
-      )`;
-    total += result.count;
-    if (result.count < PURGE_CHUNK_SIZE_MAX) break;
-  }
-  return total;
+  return purgeRowsOlderThan(database, { table: 'inbox', timestampColumn: 'processed_at', olderThanMs });
 }
 
 function assertKey(name: string, value: string): void {

@@ -6,7 +6,7 @@ export {
   type DbExecutor,
   type IsolationLevel,
 } from './database';
-export { classifyDbError, DbError, DbErrorCodes, DbFailureKinds, type DbErrorCode, type DbFailureKind } from './errors';
+export { classifyDbError, DbError, DbErrorCodes, DbFailureKinds, sqlStateOf, type DbErrorCode, type DbFailureKind } from './errors';
 export { dropSchema, migrate, MIGRATIONS_TABLE, type MigrateOptions } from './migrate';
 export { assertSchemaName, outboxChannel } from './schema-name';
 export { outboxTable, type OutboxRow } from './outbox.schema';

@@ -9,6 +9,7 @@ import { DbError, DbErrorCodes } from './errors';
 import { outboxTable } from './outbox.schema';
 import { AdvisoryLockClasses, outboxChannel } from './schema-name';
 import { assertAtLeast, withTimeout } from './timeout';
+import { purgeRowsOlderThan } from './purge';
 
 // ---------------------------------------------------------------------------------------------
 // The outbox relay: publishes committed outbox rows in order, at least once.
@@ -68,9 +69,6 @@ const PUBLISH_TIMEOUT_MS_DEFAULT = 15_000;
 const DRAIN_BATCHES_MAX = 1_000;
 /** `last_error` is a diagnostic; a whole stack trace or payload echo does not belong in it. */
 const LAST_ERROR_LENGTH_MAX = 1_000;
-/** Rows one purge statement deletes, and statements one purge call runs at most. */
-const PURGE_CHUNK_SIZE_MAX = 5_000;
-const PURGE_CHUNKS_MAX = 1_000;
 
 type BatchOutcome =
   /** Another relay holds the publisher lock for this schema. */
@@ -314,19 +312,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
     async purgePublished(olderThanMs) {
       assertAtLeast('olderThanMs', olderThanMs, 0);
-      let total = 0;
-      for (let chunk = 0; chunk < PURGE_CHUNKS_MAX; chunk += 1) {
-        const result = await database.sql`
-          delete from outbox where seq in (
-            select seq from outbox
-            where published_at < now() - interval '1 millisecond' * ${olderThanMs}::double precision
-            order by published_at
-            limit ${PURGE_CHUNK_SIZE_MAX}
-          )`;
-        total += result.count;
-        if (result.count < PURGE_CHUNK_SIZE_MAX) break;
-      }
-      return total;
+      return purgeRowsOlderThan(database, { table: 'outbox', timestampColumn: 'published_at', olderThanMs });
     },
   };
 }

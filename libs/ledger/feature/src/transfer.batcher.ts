@@ -104,13 +104,19 @@ export function createTransferBatcher(options: TransferBatcherOptions): Transfer
         async (tx) => {
           const userIds = [...new Set(batch.flatMap(({ request }) => [request.fromUserId, request.toUserId]))];
           const assets = [...new Set(batch.map(({ request }) => request.asset))];
-          const [claimed, rows] = await Promise.all([
+          // Sent together; when the claim fails (its lock wait ran out), the read fails too with the
+          // aborted transaction, so the claim's own error is the one that counts.
+          const [claim, read] = await Promise.allSettled([
             claimIdempotencyKeys(tx, { scope: SCOPE, entries: batch.map(({ request }) => ({ key: request.idempotencyKey, request })) }),
             tx
               .select()
               .from(accountsTable)
               .where(and(inArray(accountsTable.userId, userIds), inArray(accountsTable.asset, assets))),
           ]);
+          if (claim.status === 'rejected') throw claim.reason;
+          if (read.status === 'rejected') throw read.reason;
+          const claimed = claim.value;
+          const rows = read.value;
           for (const waiting of batch) {
             const key = waiting.request.idempotencyKey;
             if (claimed.has(key) && !owners.has(key)) owners.set(key, waiting);

@@ -165,4 +165,46 @@ describe('transfers committed in batches', () => {
     expect(single.to.available).toBe('70');
     expect((await checkInvariants(context.database.db)).violations).toEqual([]);
   });
+
+  it('retries a batch whose key claim waited out its lock limit one command at a time, and the other batch is not held up', async () => {
+    const transfers = batcher(new Registry());
+    const from = await fundedUser(context, 1_000n);
+    const to = await fundedUser(context, 0n);
+    const blocked = request(from, to, 100n);
+    const free = request(from, to, 7n);
+    // Another transaction holds the key's row (a running duplicate from another ledger instance):
+    // the batch's claim waits its 5 s limit, fails as "in progress", and the command goes through the
+    // single-command path, which waits again and claims the key once the holder rolls back.
+    let releaseHolder: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (releaseHolder = resolve));
+    let holding: () => void = () => undefined;
+    const holdingNow = new Promise<void>((resolve) => (holding = resolve));
+    const holder = context.sql
+      .begin(async (tx) => {
+        await tx`insert into idempotency_keys (scope, key, request_hash, state, response)
+                 values ('ledger.transfer', ${blocked.idempotencyKey}, 'held-by-another-instance', 'completed', 'null'::jsonb)`;
+        holding();
+        await held;
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    await holdingNow;
+    const startedAtMs = Date.now();
+    const blockedReply = transfers.transfer(blocked);
+    const freeReply = await transfers.transfer(free);
+    const freeMs = Date.now() - startedAtMs;
+    setTimeout(releaseHolder, 6_000);
+    const blockedResult = await blockedReply;
+    const blockedMs = Date.now() - startedAtMs;
+    await holder;
+    expect(freeMs).toBeLessThan(5_000);
+    expect(blockedMs).toBeGreaterThanOrEqual(6_000);
+    expect(freeReply.to.available).toBe('7');
+    expect(blockedResult.to.available).toBe('107');
+    expect(await balances(context, to)).toEqual({ available: 107n, locked: 0n });
+    const [row] = await context.sql<Array<{ count: number }>>`
+      select count(*)::int as count from transfers where debit_account_id = ${freeReply.from.accountId} and amount = 100`;
+    expect(row?.count).toBe(1);
+  }, 30_000);
 });
+

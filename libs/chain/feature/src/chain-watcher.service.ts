@@ -1,17 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  accountOpenedV1,
-  ChainCommandErrors,
-  claimDepositV1,
-  durableName,
-  eventSubject,
-  getDepositAddressV1,
-  StreamBases,
-} from '@strongbox/shared-contracts';
-import { processOnce } from '@strongbox/shared-db';
+import { accountOpenedV1, ChainCommandErrors, claimDepositV1, getDepositAddressV1 } from '@strongbox/shared-contracts';
 import { CommandError, commandRoute, Flags, serveCommands, setFlag, watchFlags, type AnyCommandRoute } from '@strongbox/shared-messaging';
 import { createCircuitBreaker, superviseLoop, withTimeout } from '@strongbox/shared-resilience';
-import { eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
+import { consumeEventOnce, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import {
   assignDepositAddress,
   chainMigrationsFolder,
@@ -264,22 +255,13 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
   // -------------------------------------------------------------------------------------------
   // Deposit addresses: one per user, when the ledger has opened the user's accounts.
   // -------------------------------------------------------------------------------------------
-  const openedDurable = durableName('chain-watcher', 'assign-address', 'account-opened');
-  await context.consume({
-    spec: eventConsumerSpec({
-      namespace,
-      stream: StreamBases.ledger,
-      durable: openedDurable,
-      filterSubject: eventSubject(namespace, accountOpenedV1.type),
-      description: 'Assigns a deposit address to every user whose accounts the ledger opened',
-    }),
-    decode: (raw) => accountOpenedV1.parse(raw),
-    handle: async (event) => {
-      await processOnce(database, { consumer: openedDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) =>
-        assignDepositAddress(tx, { namespace, chainId, userId: event.data.userId, deriver, now: new Date() }),
-      );
-    },
-  });
+  await consumeEventOnce(
+    context,
+    database,
+    accountOpenedV1,
+    { action: 'assign-address', description: 'Assigns a deposit address to every user whose accounts the ledger opened' },
+    (tx, event) => assignDepositAddress(tx, { namespace, chainId, userId: event.data.userId, deriver, now: new Date() }),
+  );
 
   const unavailable = (error: unknown): never => {
     throw new CommandError(ChainCommandErrors.unavailable, 'the chain-watcher cannot answer right now; retry later', { retryable: true, cause: error });

@@ -11,8 +11,6 @@ import {
   depositConfirmedV1,
   depositRevertedV1,
   disablePlanV1,
-  durableName,
-  eventSubject,
   getBalanceV1,
   LedgerCommandErrors,
   listHistoryV1,
@@ -23,14 +21,13 @@ import {
   publishPlanV1,
   rejectWithdrawalV1,
   requestWithdrawalV1,
-  StreamBases,
   transferV1,
   userRegisteredV1,
 } from '@strongbox/shared-contracts';
-import { classifyDbError, DbFailureKinds, processOnce, type DbExecutor } from '@strongbox/shared-db';
+import { classifyDbError, DbFailureKinds, type DbExecutor } from '@strongbox/shared-db';
 import { CommandError, commandRoute, Flags, serveCommands, watchFlags, type AnyCommandRoute, type Flag, type FlagWatcher } from '@strongbox/shared-messaging';
 import { BreakerOpenError, createCircuitBreaker, type Breaker } from '@strongbox/shared-resilience';
-import { eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
+import { consumeEventOnce, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import { ensureSystemAccounts, ledgerMigrationsFolder, ledgerTables, openUserAccounts } from '@strongbox/ledger-data-access';
 import { createBlacklistOperations } from './blacklist.operations';
 import { createDepositHandlers } from './deposits.handler';
@@ -142,31 +139,11 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     reward: { asset: config.LEDGER_REFERRAL_REWARD_ASSET, amountMinor: config.LEDGER_REFERRAL_REWARD_MINOR },
   });
 
-  /**
-   * Consumes one event type from its context's stream under a durable named
-   * `ledger-<action>-on-<aggregate>-<name>`, and handles each event once: the inbox row and the
-   * handler's effects commit in one read-committed transaction.
-   */
-  const consumeOnce = async <S extends z.ZodType>(
+  const consumeOnce = <S extends z.ZodType>(
     event: EventDefinition<S>,
     options: { action: string; description: string },
     handle: (tx: DbExecutor, event: CloudEvent<z.output<S>>) => Promise<unknown>,
-  ): Promise<void> => {
-    const durable = durableName('ledger', options.action, `${event.aggregate}-${event.name}`);
-    await context.consume({
-      spec: eventConsumerSpec({
-        namespace,
-        stream: StreamBases[event.context],
-        durable,
-        filterSubject: eventSubject(namespace, event.type),
-        description: options.description,
-      }),
-      decode: (raw) => event.parse(raw),
-      handle: async (decoded) => {
-        await processOnce(database, { consumer: durable, eventId: decoded.id, isolationLevel: 'read committed' }, (tx) => handle(tx, decoded));
-      },
-    });
-  };
+  ) => consumeEventOnce(context, database, event, options, handle);
 
   // Events from other services.
   await consumeOnce(userRegisteredV1, { action: 'open-account', description: 'Opens the accounts of every newly registered user and records who referred them' }, async (tx, event) => {

@@ -1,7 +1,7 @@
 import { Api, GrammyError } from 'grammy';
 import { accountOpenedV1, durableName, eventSubject, StreamBases, userRegisteredV1 } from '@strongbox/shared-contracts';
 import { processOnce } from '@strongbox/shared-db';
-import { eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
+import { consumeEventOnce, eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import { findRecipient, notifyMigrationsFolder, notifySchema, recordDelivery, upsertRecipient } from '@strongbox/notify-data-access';
 import { render } from './templates';
 
@@ -26,22 +26,9 @@ export async function startNotifier(context: ServiceContext<NotifierConfig>): Pr
   const database = await context.openDatabase({ tables: notifySchema, migrationsFolder: notifyMigrationsFolder });
   const api = new Api(config.BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: TELEGRAM_TIMEOUT_S });
 
-  const recipientsDurable = durableName('notifier', 'track-recipient', 'user-registered');
-  await context.consume({
-    spec: eventConsumerSpec({
-      namespace,
-      stream: StreamBases.bot,
-      durable: recipientsDurable,
-      filterSubject: eventSubject(namespace, userRegisteredV1.type),
-      description: 'Keeps chat id and language of every user',
-    }),
-    decode: (raw) => userRegisteredV1.parse(raw),
-    handle: async (event) => {
-      await processOnce(database, { consumer: recipientsDurable, eventId: event.id, isolationLevel: 'read committed' }, (tx) =>
-        upsertRecipient(tx, { userId: event.data.userId, chatId: BigInt(event.data.chatId), languageCode: event.data.languageCode }),
-      );
-    },
-  });
+  await consumeEventOnce(context, database, userRegisteredV1, { action: 'track-recipient', description: 'Keeps chat id and language of every user' }, (tx, event) =>
+    upsertRecipient(tx, { userId: event.data.userId, chatId: BigInt(event.data.chatId), languageCode: event.data.languageCode }),
+  );
 
   const welcomeDurable = durableName('notifier', 'welcome', 'account-opened');
   await context.consume({

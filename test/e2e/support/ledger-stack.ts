@@ -18,6 +18,7 @@ import {
   type CommandDefinition,
 } from '@strongbox/shared-contracts';
 import { newId } from '@strongbox/shared-domain';
+import { checkInvariants } from '@strongbox/ledger-data-access';
 import { CommandError, createCommandClient, type CommandClient } from '@strongbox/shared-messaging';
 import { createServiceProcess, waitUntilReady, type ServiceProcess } from '@strongbox/shared-stack';
 import { freePort, TEST_DATABASE_URL, TEST_NATS_URL, uniqueNamespace, waitFor } from '@strongbox/shared-testing';
@@ -395,78 +396,14 @@ export async function callUntilDefinitive<C extends CommandDefinition>(
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Invariants, recomputed in SQL over the ledger's schema. The e2e project may not import the
-// ledger's libs (module boundaries: it sees the ledger only as a process), so these are the four
-// invariants of libs/ledger/data-access (README, "Invariants") restated as plain queries.
-// ---------------------------------------------------------------------------------------------
-
-const INVARIANT_QUERIES: ReadonlyArray<{ name: string; query: string }> = [
-  {
-    name: 'ledger_sums_to_zero',
-    query: `
-      select 'asset ' || asset || ': posted ' || sum(debits_posted - credits_posted) || ', pending ' || sum(debits_pending - credits_pending) as detail
-      from accounts group by asset
-      having sum(debits_posted - credits_posted) <> 0 or sum(debits_pending - credits_pending) <> 0`,
-  },
-  {
-    name: 'transfers_sum_to_zero',
-    query: `
-      select 'transfer ' || t.id as detail
-      from transfers t
-      left join accounts d on d.id = t.debit_account_id
-      left join accounts c on c.id = t.credit_account_id
-      left join transfers p on p.id = t.pending_id
-      where t.amount <= 0 or t.debit_account_id = t.credit_account_id or d.id is null or c.id is null
-        or t.asset <> d.asset or t.asset <> c.asset
-        or (t.pending_id is not null and (p.id is null or p.kind <> 'pending' or p.debit_account_id <> t.debit_account_id
-          or p.credit_account_id <> t.credit_account_id or p.asset <> t.asset
-          or (t.kind = 'post_pending' and t.amount > p.amount) or (t.kind = 'void_pending' and t.amount <> p.amount)))`,
-  },
-  {
-    name: 'no_disallowed_negative_balance',
-    query: `
-      select 'account ' || id || ' (' || kind || ')' as detail
-      from accounts
-      where debits_posted < 0 or credits_posted < 0 or debits_pending < 0 or credits_pending < 0
-        or (debits_must_not_exceed_credits and debits_posted + debits_pending > credits_posted)
-        or (credits_must_not_exceed_debits and credits_posted + credits_pending > debits_posted)
-        or (user_id is not null and not debits_must_not_exceed_credits)`,
-  },
-  {
-    name: 'balances_match_transfers',
-    query: `
-      with unresolved as (
-        select h.debit_account_id, h.credit_account_id, h.amount from transfers h
-        where h.kind = 'pending' and not exists (select 1 from transfers r where r.pending_id = h.id)
-      ),
-      legs as (
-        select debit_account_id as account_id, amount as dp, 0::numeric as cp, 0::numeric as dpe, 0::numeric as cpe
-          from transfers where kind in ('single', 'post_pending')
-        union all
-        select credit_account_id, 0, amount, 0, 0 from transfers where kind in ('single', 'post_pending')
-        union all
-        select debit_account_id, 0, 0, amount, 0 from unresolved
-        union all
-        select credit_account_id, 0, 0, 0, amount from unresolved
-      ),
-      sums as (select account_id, sum(dp) as dp, sum(cp) as cp, sum(dpe) as dpe, sum(cpe) as cpe from legs group by account_id)
-      select 'account ' || a.id || ' (' || a.kind || ')' as detail
-      from accounts a left join sums s on s.account_id = a.id
-      where a.debits_posted <> coalesce(s.dp, 0) or a.credits_posted <> coalesce(s.cp, 0)
-        or a.debits_pending <> coalesce(s.dpe, 0) or a.credits_pending <> coalesce(s.cpe, 0)`,
-  },
-];
-
-/** Runs the four invariant queries on one snapshot; returns `<invariant>: <detail>` per violation. */
+/**
+ * The ledger's own four invariant checks (ledger-data-access) on one read-only snapshot; returns
+ * `<invariant>: <detail>` per violation.
+ */
 export async function invariantViolations(sql: postgres.Sql): Promise<string[]> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
-    const violations: string[] = [];
-    for (const { name, query } of INVARIANT_QUERIES) {
-      const rows = (await tx.unsafe(query)) as unknown as Array<{ detail: string }>;
-      for (const row of rows) violations.push(`${name}: ${row.detail}`);
-    }
-    return violations;
+    const report = await checkInvariants(tx);
+    return report.violations.map((violation) => `${violation.invariant}: ${violation.detail}`);
   });
 }
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import type { DbExecutor } from '@strongbox/shared-db';
 import { USER_ACCOUNT_KINDS } from './ledger.schema';
 
@@ -38,8 +38,8 @@ export interface InvariantReport {
 /** Most violations reported per invariant; one is enough to alert, a few help to diagnose. */
 export const VIOLATIONS_PER_INVARIANT_MAX = 100;
 
-/** Where the checks run: a transaction or database (`DbExecutor`) or a postgres.js pool whose search_path is the ledger schema. */
-export type InvariantSource = DbExecutor | Sql;
+/** Where the checks run: a transaction or database (`DbExecutor`), or a postgres.js pool or transaction whose search_path is the ledger schema. */
+export type InvariantSource = DbExecutor | Sql | TransactionSql;
 
 const USER_KINDS_SQL = USER_ACCOUNT_KINDS.map((kind) => `'${kind}'`).join(', ');
 

@@ -3,12 +3,15 @@
 // balance covering exactly 37 of them leave exactly 37 holds and a balance of exactly zero, and the
 // idempotency promises of `transfer` hold — a replay returns the first answer (a refusal stays a
 // refusal), another body under a used key is refused without effect, and two concurrent requests
-// with one key execute once. Money enters only as `deposit confirmed` events; every command goes
-// through the typed client, retried with the same key on retryable answers as callers must.
+// with one key execute once. The operational flags refuse what they must (maintenance: withdrawals;
+// emergency stop: every outgoing movement) while reads go on, and a refusal does not take the key.
+// Money enters only as `deposit confirmed` events; every command goes through the typed client,
+// retried with the same key on retryable answers as callers must.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerCommandErrors, requestWithdrawalV1, transferV1 } from '@strongbox/shared-contracts';
 import { newId } from '@strongbox/shared-domain';
-import { CommandError } from '@strongbox/shared-messaging';
+import { CommandError, Flags, setFlag, type Flag } from '@strongbox/shared-messaging';
+import { waitFor } from '@strongbox/shared-testing';
 import { callUntilDefinitive, startLedgerStack, type LedgerStack } from '../support/ledger-stack';
 
 const USDT = 1_000_000n;
@@ -229,4 +232,67 @@ describe('ledger commands under concurrency (real process)', () => {
     expect(await ledger.available(alice)).toBe(45n * USDT);
     expect(await ledger.available(bob)).toBe(55n * USDT);
   });
+
+  it('maintenance refuses withdrawals, the emergency stop refuses every outgoing movement, reads keep working, and a refusal is not remembered under its key', async () => {
+    const from = await ledger.openUser();
+    const to = await ledger.openUser();
+    await ledger.fund(from, 10n * USDT);
+    const withdrawal = {
+      idempotencyKey: `flag-withdrawal-${from}`,
+      userId: from,
+      asset: 'USDT',
+      amount: WITHDRAWAL_AMOUNT.toString(),
+      toAddress: '0x00000000000000000000000000000000000000a1',
+    };
+    const transfer = { idempotencyKey: `flag-transfer-${from}`, fromUserId: from, toUserId: to, asset: 'USDT', amount: String(USDT) };
+    const codeOf = (promise: Promise<unknown>): Promise<string> =>
+      promise.then(
+        () => 'ok',
+        (error: unknown) => (error instanceof CommandError ? error.code : String(error)),
+      );
+    /**
+     * Sets a flag and waits until the ledger refuses with `code`. The probe asks for far more than
+     * the balance under a fresh key, so before the ledger sees the flag it is refused for lack of
+     * funds and moves nothing.
+     */
+    const setAndWait = async (flag: Flag, code: string, probe: (key: string) => Promise<unknown>) => {
+      await setFlag(ledger.nc, ledger.namespace, flag, { on: true, reason: 'node upgrade', setBy: 'ledger-commands.e2e' });
+      await waitFor(async () => (await codeOf(probe(`flag-probe-${newId()}`))) === code, { timeoutMs: 10_000, description: `the ledger refuses with ${code}` });
+    };
+    const tooMuch = String(1_000n * USDT);
+
+    await setAndWait(Flags.maintenance, LedgerCommandErrors.maintenance, (key) =>
+      ledger.client.call(requestWithdrawalV1, { ...withdrawal, idempotencyKey: key, amount: tooMuch }),
+    );
+    const maintenance = await commandError(ledger.client.call(requestWithdrawalV1, withdrawal));
+    expect(maintenance.code).toBe(LedgerCommandErrors.maintenance);
+    expect(maintenance.retryable).toBe(true);
+    expect(maintenance.message).toContain('node upgrade');
+    // Maintenance is about the chain: transfers between users go on.
+    expect((await ledger.client.call(transferV1, transfer)).transferId).toBeTruthy();
+    await setFlag(ledger.nc, ledger.namespace, Flags.maintenance, { on: false, reason: 'done', setBy: 'ledger-commands.e2e' });
+
+    await setAndWait(Flags.emergencyStop, LedgerCommandErrors.emergencyStop, (key) =>
+      ledger.client.call(transferV1, { ...transfer, idempotencyKey: key, amount: tooMuch }),
+    );
+    expect(await codeOf(ledger.client.call(transferV1, { ...transfer, idempotencyKey: `flag-stopped-${from}` }))).toBe(LedgerCommandErrors.emergencyStop);
+    expect(await codeOf(ledger.client.call(requestWithdrawalV1, withdrawal))).toBe(LedgerCommandErrors.emergencyStop);
+    // Reads keep working under the stop.
+    expect(await ledger.available(from)).toBe(9n * USDT);
+    await setFlag(ledger.nc, ledger.namespace, Flags.emergencyStop, { on: false, reason: 'done', setBy: 'ledger-commands.e2e' });
+
+    // The refused keys were not taken: once the flags are off, the same requests execute.
+    const held = await callUntilDefinitive(ledger.client, requestWithdrawalV1, withdrawal, { deadlineMs: CALL_DEADLINE_MS });
+    expect(held.ok).toBe(true);
+    const moved = await callUntilDefinitive(
+      ledger.client,
+      transferV1,
+      { ...transfer, idempotencyKey: `flag-stopped-${from}` },
+      { deadlineMs: CALL_DEADLINE_MS },
+    );
+    expect(moved.ok).toBe(true);
+    expect(await ledger.available(from)).toBe(10n * USDT - 2n * USDT - WITHDRAWAL_AMOUNT - WITHDRAWAL_FEE);
+    expect(await ledger.invariantViolations()).toEqual([]);
+  }, 60_000);
 });
+

@@ -215,6 +215,40 @@ describe('deposit scanner', () => {
     expect(health.breakerOpen()).toBe(true);
   });
 
+  it('the health probe counts a node that produces no block for longer than the stall limit as failed and opens the breaker; a new block restarts the stall clock', async () => {
+    const { scanner } = chain.scanner();
+    const clock = { now: new Date('2030-01-01T00:00:00Z') };
+    const stallTimeoutMs = 30_000;
+    const breaker = createCircuitBreaker({ name: 'stall-probe', consecutiveFailures: 3, halfOpenAfterMs: 60_000 });
+    const rpc = createChainRpcClient({ urls: [chain.proxy.url], chainId: chain.anvil.chainId, requestTimeoutMs: 1_000 });
+    const health = createNodeHealth({
+      rpc,
+      breaker,
+      stallTimeoutMs,
+      floor: async () => (await scanner.cursor()).blockNumber,
+      logger: pino({ level: 'silent' }),
+      now: () => clock.now,
+    });
+    await chain.mine(1);
+    const head = (await health.probe()).head;
+    expect(head).toBe(await chain.head());
+    // The same head within the limit is a quiet chain, not a failure.
+    clock.now = new Date(clock.now.getTime() + stallTimeoutMs);
+    expect((await health.probe()).head).toBe(head);
+    // A new block past the limit counts from the block: healthy, and the stall clock starts again.
+    await chain.mine(1);
+    clock.now = new Date(clock.now.getTime() + 1);
+    expect((await health.probe()).head).toBe((head ?? 0) + 1);
+    // Then the limit passes without a new block: stalled, three times, and the breaker opens.
+    clock.now = new Date(clock.now.getTime() + stallTimeoutMs + 1);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const probe = await health.probe();
+      expect(probe.head).toBeUndefined();
+      expect((probe.error as { code?: string }).code).toBe(ChainFeatureErrorCodes.nodeStalled);
+    }
+    expect(health.breakerOpen()).toBe(true);
+  });
+
   it('fails over from a dead endpoint to the next one', async () => {
     const user = await chain.newDepositor();
     const dead = `http://127.0.0.1:${await freePort()}`;

@@ -1,5 +1,5 @@
 // Bundles each service into dist/apps/<service>/main.js with esbuild, and copies the migrations of
-// the service's data-access lib beside it. Workspace libs (@strongbox/*) are compiled into the
+// the service's data-access lib and the shared locales beside it. Workspace libs (@strongbox/*) are compiled into the
 // bundle; third-party packages stay external and load from node_modules at run time, so native
 // and CommonJS packages behave exactly as under Node.
 import { build, type Plugin } from 'esbuild';
@@ -52,6 +52,8 @@ export async function buildServices(selected: readonly string[] = services.map((
         });
         const migrations = join(root, 'libs', scope, 'data-access', 'src', 'migrations');
         if (existsSync(migrations)) cpSync(migrations, join(stagingDir, 'migrations'), { recursive: true });
+        // The shared Fluent locales, found beside main.js the same way (see shared-i18n).
+        cpSync(join(root, 'libs', 'shared', 'i18n', 'src', 'locales'), join(stagingDir, 'locales'), { recursive: true });
         const retiredDir = `${stagingDir}.old`;
         if (existsSync(outDir)) renameSync(outDir, retiredDir);
         renameSync(stagingDir, outDir);

@@ -29,6 +29,7 @@ import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from 
 import { accountOpenedV1, allEvents, assetCodeSchema, languageCodeSchema, messageDeliveredV1, nodeStatusChangedV1, telegramIdSchema, userRegisteredV1 } from './events';
 import { balanceChangedV1, referralRewardPaidV1, transferPostedV1, userBlacklistChangedV1 } from './ledger.events';
 import { Contexts } from './naming';
+import { recoveryDecidedV1, recoveryRequestedV1, supportRequestStatusChangedV1, userLanguageChangedV1 } from './bot.events';
 
 const userId = '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9e';
 const at = '2025-01-02T03:04:05.678Z';
@@ -47,6 +48,44 @@ const samples: Record<string, { source: string; subject?: string; data: unknown 
       referralCode: 'r-7f3a9c',
       referrerUserId: '019a7c3e-5b1f-7d2a-8c3e-0000000000ee',
       registeredAt: at,
+    },
+  },
+  [userLanguageChangedV1.type]: {
+    source: 'strongbox/bot-gateway',
+    subject: userId,
+    data: { userId, languageCode: 'en', changedAt: at },
+  },
+  [supportRequestStatusChangedV1.type]: {
+    source: 'strongbox/bot-gateway',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-000000000301',
+    data: {
+      requestId: '019a7c3e-5b1f-7d2a-8c3e-000000000301',
+      userId,
+      category: 'withdrawal',
+      from: 'new',
+      to: 'in_progress',
+      adminId: '019a7c3e-5b1f-7d2a-8c3e-0000000000ad',
+      changedAt: at,
+    },
+  },
+  [recoveryRequestedV1.type]: {
+    source: 'strongbox/bot-gateway',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-000000000302',
+    data: { requestId: '019a7c3e-5b1f-7d2a-8c3e-000000000302', userId, newTelegramUserId: '777000111', newChatId: '777000111', requestedAt: at },
+  },
+  [recoveryDecidedV1.type]: {
+    source: 'strongbox/bot-gateway',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-000000000302',
+    data: {
+      requestId: '019a7c3e-5b1f-7d2a-8c3e-000000000302',
+      userId,
+      decision: 'approved',
+      newTelegramUserId: '777000111',
+      newChatId: '777000111',
+      previousChatId: '42',
+      adminId: '019a7c3e-5b1f-7d2a-8c3e-0000000000ad',
+      reason: null,
+      decidedAt: at,
     },
   },
   [accountOpenedV1.type]: {

@@ -19,6 +19,7 @@ import {
 } from './withdrawal.events';
 import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from './plan.events';
 import { defineEvent, type EventDefinition } from './define-event';
+import { botUserEvents } from './bot.events';
 import { balanceChangedV1, referralRewardPaidV1, transferPostedV1, userBlacklistChangedV1 } from './ledger.events';
 
 // ---------------------------------------------------------------------------------------------
@@ -127,6 +128,7 @@ export const messageDeliveredV1 = defineEvent({
 /** Every event type the contracts lib declares, for the docs generator and the audit log. */
 export const allEvents: readonly EventDefinition[] = [
   userRegisteredV1,
+  ...botUserEvents,
   accountOpenedV1,
   transferPostedV1,
   balanceChangedV1,

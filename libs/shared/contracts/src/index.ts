@@ -11,3 +11,4 @@ export * from './ledger.events';
 export * from './withdrawal.events';
 export * from './plan.commands';
 export * from './plan.events';
+export * from './bot.events';

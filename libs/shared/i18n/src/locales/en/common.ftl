@@ -1,0 +1,2 @@
+# Texts every service shares.
+language-name = English

@@ -29,6 +29,7 @@ import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from 
 import { accountOpenedV1, allEvents, assetCodeSchema, languageCodeSchema, messageDeliveredV1, nodeStatusChangedV1, telegramIdSchema, userRegisteredV1 } from './events';
 import { balanceChangedV1, referralRewardPaidV1, transferPostedV1, userBlacklistChangedV1 } from './ledger.events';
 import { Contexts } from './naming';
+import { alertEvents } from './alert.events';
 import { recoveryDecidedV1, recoveryRequestedV1, supportRequestStatusChangedV1, userLanguageChangedV1 } from './bot.events';
 
 const userId = '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9e';
@@ -36,6 +37,24 @@ const at = '2025-01-02T03:04:05.678Z';
 
 /** A valid `data` for each event type, keyed by type. */
 const samples: Record<string, { source: string; subject?: string; data: unknown }> = {
+  ...Object.fromEntries(
+    alertEvents.map((definition) => [
+      definition.type,
+      {
+        source: `strongbox/${definition.context}`,
+        subject: 'LEDGER_INVARIANT_VIOLATED',
+        data: {
+          service: 'ledger',
+          code: 'LEDGER_INVARIANT_VIOLATED',
+          severity: 'critical',
+          dedupeKey: 'ledger:invariants',
+          summary: 'ledger invariants violated: 1',
+          details: { violations: '1' },
+          raisedAt: at,
+        },
+      },
+    ]),
+  ),
   [userRegisteredV1.type]: {
     source: 'strongbox/bot-gateway',
     subject: userId,

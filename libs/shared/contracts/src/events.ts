@@ -20,6 +20,7 @@ import {
 import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from './plan.events';
 import { defineEvent, type EventDefinition } from './define-event';
 import { botUserEvents } from './bot.events';
+import { alertEvents } from './alert.events';
 import { balanceChangedV1, referralRewardPaidV1, transferPostedV1, userBlacklistChangedV1 } from './ledger.events';
 
 // ---------------------------------------------------------------------------------------------
@@ -153,4 +154,5 @@ export const allEvents: readonly EventDefinition[] = [
   chainWithdrawalConfirmedV1,
   chainWithdrawalFailedV1,
   messageDeliveredV1,
+  ...alertEvents,
 ];

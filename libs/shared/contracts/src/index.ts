@@ -12,3 +12,4 @@ export * from './withdrawal.events';
 export * from './plan.commands';
 export * from './plan.events';
 export * from './bot.events';
+export * from './alert.events';

@@ -12,3 +12,17 @@ export {
 } from './notify.schema';
 export { notifyMigrationsFolder } from './migrations';
 export { findRecipient, recordDelivery, upsertRecipient } from './notify.repository';
+export {
+  enqueueNotifications,
+  ENQUEUE_NOTIFICATIONS_MAX,
+  NOTIFICATION_ENTITIES_MAX,
+  NOTIFICATION_TEXT_LENGTH_MAX,
+  NotificationErrorCodes,
+  NotificationInputError,
+  NotificationPriority,
+  NotificationStates,
+  type NotificationErrorCode,
+  type NotificationInput,
+  type NotificationPriorityValue,
+  type NotificationState,
+} from './notifications.repository';

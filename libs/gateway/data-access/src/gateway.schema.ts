@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 // The bot-gateway's own tables. Tables carry no PostgreSQL schema: the connection's search_path
 // selects `<namespace>_bot_gateway`, so one set of migrations serves every namespace.
@@ -19,9 +19,24 @@ export const usersTable = pgTable(
     languageCode: text('language_code').notNull(),
     /** Referral code from the /start deep link, if any. */
     referralCode: text('referral_code'),
+    /** The user whose own code `referralCode` was, resolved at registration. */
+    referrerUserId: uuid('referrer_user_id'),
+    /** This user's own referral code, for their `t.me/<bot>?start=<code>` link. */
+    ownReferralCode: text('own_referral_code'),
+    /** SHA-256 (hex) of the user's current one-time recovery code; null once spent. The code itself is never stored. */
+    recoveryCodeHash: text('recovery_code_hash'),
+    /** Read model of the ledger's blacklist (`ledger.evt.user.blacklist-changed.v1`): a listed user is refused politely. */
+    blacklisted: boolean('blacklisted').notNull().default(false),
+    /** ISO 4217 code of the currency balances are also shown in. */
+    fiatCurrency: text('fiat_currency').notNull().default('USD'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [uniqueIndex('users_telegram_user_id_uq').on(table.telegramUserId)],
+  (table) => [
+    uniqueIndex('users_telegram_user_id_uq').on(table.telegramUserId),
+    uniqueIndex('users_own_referral_code_uq').on(table.ownReferralCode),
+    uniqueIndex('users_recovery_code_hash_uq').on(table.recoveryCodeHash),
+  ],
 );
 
 export type UserRow = typeof usersTable.$inferSelect;
@@ -62,3 +77,53 @@ export const buttonIntentsTable = pgTable('button_intents', {
 });
 
 export type ButtonIntentRow = typeof buttonIntentsTable.$inferSelect;
+
+
+/** Support requests; the lifecycle is `supportRequestMachine` (support.machine.ts). */
+export const supportRequestsTable = pgTable(
+  'support_requests',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id').notNull(),
+    category: text('category').notNull(),
+    description: text('description').notNull(),
+    /** How the user wants to be reached besides the bot (free text, optional). */
+    contact: text('contact'),
+    status: text('status').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('support_requests_user_idx').on(table.userId, table.createdAt),
+    check('support_requests_status_ck', sql`status in ('new', 'in_progress', 'resolved', 'closed', 'cancelled')`),
+    check('support_requests_category_ck', sql`category in ('deposit', 'withdrawal', 'account', 'other')`),
+  ],
+);
+
+export type SupportRequestRow = typeof supportRequestsTable.$inferSelect;
+
+/** Account recovery requests: a valid recovery code presented from another Telegram account, waiting for an admin. */
+export const recoveryRequestsTable = pgTable(
+  'recovery_requests',
+  {
+    id: uuid('id').primaryKey(),
+    /** The user to be moved. */
+    userId: uuid('user_id').notNull(),
+    newTelegramUserId: bigint('new_telegram_user_id', { mode: 'bigint' }).notNull(),
+    newChatId: bigint('new_chat_id', { mode: 'bigint' }).notNull(),
+    /** `pending` → `approved` or `rejected`. */
+    status: text('status').notNull(),
+    adminId: uuid('admin_id'),
+    reason: text('reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+  },
+  (table) => [
+    // One open request per user and per asking Telegram account.
+    uniqueIndex('recovery_requests_pending_user_uq').on(table.userId).where(sql`status = 'pending'`),
+    uniqueIndex('recovery_requests_pending_account_uq').on(table.newTelegramUserId).where(sql`status = 'pending'`),
+    check('recovery_requests_status_ck', sql`status in ('pending', 'approved', 'rejected')`),
+  ],
+);
+
+export type RecoveryRequestRow = typeof recoveryRequestsTable.$inferSelect;

@@ -13,3 +13,4 @@ export * from './plan.commands';
 export * from './plan.events';
 export * from './bot.events';
 export * from './alert.events';
+export * from './bot.commands';

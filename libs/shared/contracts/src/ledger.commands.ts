@@ -1,6 +1,7 @@
 import { chainCommands } from './chain.commands';
 import { z } from 'zod';
 import { defineCommand, idempotencyKeySchema, type CommandDefinition } from './define-command';
+import { botCommands } from './bot.commands';
 import { planCommands } from './plan.commands';
 
 // ---------------------------------------------------------------------------------------------
@@ -286,4 +287,4 @@ export const ledgerCommands: readonly CommandDefinition[] = [
 ];
 
 /** Every command the contracts declare, for the docs generator. */
-export const allCommands: readonly CommandDefinition[] = [...ledgerCommands, ...planCommands, ...chainCommands];
+export const allCommands: readonly CommandDefinition[] = [...ledgerCommands, ...planCommands, ...chainCommands, ...botCommands];

@@ -1,0 +1,75 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { DbExecutor } from '@strongbox/shared-db';
+import { sessionsTable } from './gateway.schema';
+
+// The PostgreSQL side of the session storage. PostgreSQL hands out every version: a write bumps the
+// row's version in one statement, so two writers can never give out the same version and Redis only
+// ever holds copies of versions PostgreSQL assigned.
+
+/** Rows one sync pass moves back into Redis at most. */
+export const SESSION_SYNC_BATCH_MAX = 500;
+
+/** A stored session entry; `value` null is a deletion. */
+export interface StoredSession {
+  readonly key: string;
+  readonly value: unknown;
+  readonly version: bigint;
+}
+
+/**
+ * Writes `value` (null deletes) as the next version of `key` and marks the row as not yet in
+ * Redis; returns the version written. The caller clears the mark once Redis holds that version.
+ */
+export async function writeSessionVersion(db: DbExecutor, key: string, value: unknown): Promise<bigint> {
+  const now = new Date();
+  // drizzle's jsonb column would JSON-encode a JS null as the JSON value `null`; SQL NULL is the
+  // deletion marker the table documents, so null is passed as a SQL literal.
+  const stored = value === null ? sql`null` : sql`${JSON.stringify(value)}::jsonb`;
+  const rows = await db
+    .insert(sessionsTable)
+    .values({ key, value: stored, version: 1n, needsSync: true, updatedAt: now })
+    .onConflictDoUpdate({
+      target: sessionsTable.key,
+      set: { value: stored, version: sql`${sessionsTable.version} + 1`, needsSync: true, updatedAt: now },
+    })
+    .returning({ version: sessionsTable.version });
+  const row = rows[0];
+  if (!row) throw new Error('session upsert returned no row');
+  return row.version;
+}
+
+/** The stored entry of `key`, deletions included; undefined when the key was never written. */
+export async function readSession(db: DbExecutor, key: string): Promise<StoredSession | undefined> {
+  const rows = await db
+    .select({ key: sessionsTable.key, value: sessionsTable.value, version: sessionsTable.version })
+    .from(sessionsTable)
+    .where(eq(sessionsTable.key, key))
+    .limit(1);
+  return rows[0];
+}
+
+/** Entries written while Redis could not take them, oldest first. */
+export async function listUnsyncedSessions(db: DbExecutor, limit: number): Promise<StoredSession[]> {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > SESSION_SYNC_BATCH_MAX) {
+    throw new RangeError(`listUnsyncedSessions: limit must be 1..${SESSION_SYNC_BATCH_MAX}, got ${limit}`);
+  }
+  return db
+    .select({ key: sessionsTable.key, value: sessionsTable.value, version: sessionsTable.version })
+    .from(sessionsTable)
+    .where(eq(sessionsTable.needsSync, true))
+    .orderBy(asc(sessionsTable.updatedAt))
+    .limit(limit);
+}
+
+/**
+ * Clears the "not in Redis" mark of `key` if the row still holds `version`; a newer write since
+ * keeps its own mark. Returns whether the mark was cleared.
+ */
+export async function markSessionSynced(db: DbExecutor, key: string, version: bigint): Promise<boolean> {
+  const rows = await db
+    .update(sessionsTable)
+    .set({ needsSync: false })
+    .where(and(eq(sessionsTable.key, key), eq(sessionsTable.version, version), eq(sessionsTable.needsSync, true)))
+    .returning({ key: sessionsTable.key });
+  return rows.length > 0;
+}

@@ -68,6 +68,7 @@ export const notificationsTable = pgTable(
     lastError: text('last_error'),
     telegramMessageId: integer('telegram_message_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** When the (last) request left: set as the row turns `sending`, kept on every later state. */
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
   (table) => [
@@ -75,6 +76,8 @@ export const notificationsTable = pgTable(
     index('notifications_queue_idx').on(table.priority, table.sequence).where(sql`state = 'pending'`),
     index('notifications_chat_open_idx').on(table.chatId, table.sequence).where(sql`state in ('pending', 'sending')`),
     index('notifications_broadcast_idx').on(table.broadcastId, table.state),
+    // The per-chat rate: when did this chat's last request leave (`sent_at` is set as the row turns `sending`).
+    index('notifications_chat_sent_idx').on(table.chatId, table.sentAt),
     check('notifications_state_ck', sql`state in ('pending', 'sending', 'delivered', 'blocked', 'failed', 'unconfirmed')`),
     check('notifications_priority_ck', sql`priority between 0 and 3`),
   ],

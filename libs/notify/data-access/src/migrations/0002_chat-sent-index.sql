@@ -1,0 +1,1 @@
+CREATE INDEX "notifications_chat_sent_idx" ON "notifications" USING btree ("chat_id","sent_at");

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { DbExecutor } from '@strongbox/shared-db';
 import { sessionsTable } from './gateway.schema';
 
@@ -14,6 +14,8 @@ export interface StoredSession {
   readonly key: string;
   readonly value: unknown;
   readonly version: bigint;
+  /** Written while Redis could not take it: not yet copied back. */
+  readonly needsSync: boolean;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function writeSessionVersion(db: DbExecutor, key: string, value: un
 /** The stored entry of `key`, deletions included; undefined when the key was never written. */
 export async function readSession(db: DbExecutor, key: string): Promise<StoredSession | undefined> {
   const rows = await db
-    .select({ key: sessionsTable.key, value: sessionsTable.value, version: sessionsTable.version })
+    .select({ key: sessionsTable.key, value: sessionsTable.value, version: sessionsTable.version, needsSync: sessionsTable.needsSync })
     .from(sessionsTable)
     .where(eq(sessionsTable.key, key))
     .limit(1);
@@ -54,7 +56,7 @@ export async function listUnsyncedSessions(db: DbExecutor, limit: number): Promi
     throw new RangeError(`listUnsyncedSessions: limit must be 1..${SESSION_SYNC_BATCH_MAX}, got ${limit}`);
   }
   return db
-    .select({ key: sessionsTable.key, value: sessionsTable.value, version: sessionsTable.version })
+    .select({ key: sessionsTable.key, value: sessionsTable.value, version: sessionsTable.version, needsSync: sessionsTable.needsSync })
     .from(sessionsTable)
     .where(eq(sessionsTable.needsSync, true))
     .orderBy(asc(sessionsTable.updatedAt))
@@ -72,4 +74,17 @@ export async function markSessionSynced(db: DbExecutor, key: string, version: bi
     .where(and(eq(sessionsTable.key, key), eq(sessionsTable.version, version), eq(sessionsTable.needsSync, true)))
     .returning({ key: sessionsTable.key });
   return rows.length > 0;
+}
+
+/** Keys one `readSessions` call may ask for. */
+export const SESSION_READ_KEYS_MAX = 1_000;
+
+/** The stored entries of `keys` (those that exist). */
+export async function readSessions(db: DbExecutor, keys: readonly string[]): Promise<StoredSession[]> {
+  if (keys.length > SESSION_READ_KEYS_MAX) throw new RangeError(`readSessions: at most ${SESSION_READ_KEYS_MAX} keys, got ${keys.length}`);
+  if (keys.length === 0) return [];
+  return db
+    .select({ key: sessionsTable.key, value: sessionsTable.value, version: sessionsTable.version, needsSync: sessionsTable.needsSync })
+    .from(sessionsTable)
+    .where(inArray(sessionsTable.key, [...keys]));
 }

@@ -1,0 +1,6 @@
+export {
+  createVersionedSessionStorage,
+  type VersionedSessionStorage,
+  type VersionedSessionStorageOptions,
+  type VersionedSessionStorageStatus,
+} from './versioned-session.storage';

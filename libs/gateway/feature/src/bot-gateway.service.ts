@@ -2,45 +2,66 @@ import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { durableName, streamName, telegramUpdateSubject, deadLetterSubject, StreamBases } from '@strongbox/shared-contracts';
 import type { ServiceContext, RuntimeConfig } from '@strongbox/shared-runtime';
+import { createI18n } from '@strongbox/shared-i18n';
 import { gatewayMigrationsFolder, gatewaySchema } from '@strongbox/gateway-data-access';
+import { apologizeForUpdate } from './apology.consumer';
+import { createPingComposer } from './ping.composer';
 import { createStartComposer } from './start.composer';
 import { createTelegramIngress } from './telegram-ingress';
+import type { GatewayContext } from './update.context';
+import { decodeStoredUpdate } from './update.decode';
+import { createUpdateStore } from './update.store';
+import { createUpdateWorker } from './update.worker';
+import { createWebhookIngress } from './webhook.ingress';
+import { registerWebhook } from './webhook.registration';
 
 export interface BotGatewayConfig extends RuntimeConfig {
   readonly BOT_TOKEN: string;
   readonly TELEGRAM_API_ROOT: string;
   readonly TELEGRAM_UPDATE_PARTITIONS: number;
+  readonly TELEGRAM_UPDATE_RETRY_DELAY_MS: number;
+  readonly TELEGRAM_INGRESS: 'webhook' | 'polling';
+  readonly TELEGRAM_WEBHOOK_URL?: string | undefined;
+  readonly TELEGRAM_WEBHOOK_SECRET?: string | undefined;
+  readonly TELEGRAM_WEBHOOK_HOST: string;
+  readonly TELEGRAM_WEBHOOK_PORT: number;
+  readonly TELEGRAM_WEBHOOK_PATH: string;
+  readonly TELEGRAM_WEBHOOK_STORE_TIMEOUT_MS: number;
+  readonly TELEGRAM_WEBHOOK_MAX_CONNECTIONS: number;
 }
 
-/** Redeliveries of one Telegram update before it goes to the dead letters. */
+/** Deliveries of one Telegram update before it goes to the dead letters (and the user gets an apology). */
 const UPDATE_DELIVERIES_MAX = 5;
-
-/** Decodes a stored Telegram update; anything without a numeric update_id is malformed. */
-function decodeUpdate(raw: unknown): Update {
-  if (typeof raw !== 'object' || raw === null || typeof (raw as { update_id?: unknown }).update_id !== 'number') {
-    throw new Error('not a Telegram update: update_id missing');
-  }
-  return raw as Update;
-}
+/** Redelivery delays of a failed update, as multiples of TELEGRAM_UPDATE_RETRY_DELAY_MS (500 ms: 0.5 s, 2 s, 5 s, 15 s). */
+const UPDATE_BACKOFF_FACTORS = [1, 4, 10, 30] as const;
+/** Deliveries of one apology before it is itself dead-lettered. */
+const APOLOGY_DELIVERIES_MAX = 10;
 
 /**
- * bot-gateway: Telegram ingress (long polling into JetStream) and per-chat-ordered workers that run
- * grammY over the stored updates.
+ * bot-gateway: Telegram ingress (webhook, or long polling in development) into JetStream, and
+ * per-chat-ordered workers that run grammY over the stored updates, each update once (ADR 11).
  */
 export async function startBotGateway(context: ServiceContext<BotGatewayConfig>): Promise<void> {
   const { config, namespace, logger } = context;
+  const webhookSettings = config.TELEGRAM_INGRESS === 'webhook' ? requireWebhookSettings(config) : undefined;
   const database = await context.openDatabase({ tables: gatewaySchema, migrationsFolder: gatewayMigrationsFolder });
+  const i18n = createI18n();
 
-  const bot = new Bot(config.BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: 30 } });
+  const bot = new Bot<GatewayContext>(config.BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: 30 } });
+  await bot.init();
+  const botId = bot.botInfo.id;
+  logger.info({ botId, username: bot.botInfo.username }, 'bot initialised');
+  // First: the worker's middleware puts each update's inbox transaction on the context.
+  const worker = createUpdateWorker({ bot, database, botId });
   bot.use(createStartComposer({ database, namespace }));
+  bot.use(createPingComposer({ i18n }));
   // Updates reach grammY through handleUpdate, which throws to the consumer runner (retry, then
   // dead letter); this handler covers any path through grammY's own loop.
   bot.catch((error) => {
     logger.error({ err: error.error, updateId: error.ctx.update.update_id }, 'update handler failed');
   });
-  await bot.init();
-  logger.info({ botId: bot.botInfo.id, username: bot.botInfo.username }, 'bot initialised');
 
+  const retryDelayMs = config.TELEGRAM_UPDATE_RETRY_DELAY_MS;
   for (let partition = 0; partition < config.TELEGRAM_UPDATE_PARTITIONS; partition += 1) {
     const durable = durableName('bot-gateway', 'handle', `tg-update-p${partition}`);
     await context.consume<Update>({
@@ -49,28 +70,92 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
         durable,
         filterSubject: telegramUpdateSubject(namespace, partition),
         maxDeliver: UPDATE_DELIVERIES_MAX,
-        backoffMs: [500, 2_000, 5_000, 15_000],
+        backoffMs: UPDATE_BACKOFF_FACTORS.map((factor) => factor * retryDelayMs),
         ackWaitMs: 30_000,
         batchSizeMax: 10,
+        // One unacknowledged update per partition: a chat's next update waits for the previous one.
         maxAckPending: 1,
         deadLetterSubject: deadLetterSubject(namespace, durable),
         description: `Telegram updates of chat partition ${partition}, in order`,
       },
-      decode: decodeUpdate,
+      decode: decodeStoredUpdate,
       handle: async (update) => {
-        await bot.handleUpdate(update);
+        await worker.handle(update);
+      },
+    });
+    const apologyDurable = durableName('bot-gateway', 'apologize', `tg-update-dead-letter-p${partition}`);
+    await context.consume<Update>({
+      spec: {
+        stream: streamName(namespace, StreamBases.deadLetters),
+        durable: apologyDurable,
+        filterSubject: deadLetterSubject(namespace, durable),
+        maxDeliver: APOLOGY_DELIVERIES_MAX,
+        backoffMs: UPDATE_BACKOFF_FACTORS.map((factor) => factor * retryDelayMs),
+        ackWaitMs: 30_000,
+        batchSizeMax: 10,
+        maxAckPending: 1,
+        deadLetterSubject: deadLetterSubject(namespace, apologyDurable),
+        description: `Apologises once to the user of each dead-lettered update of partition ${partition}`,
+      },
+      decode: decodeStoredUpdate,
+      handle: async (update) => {
+        const outcome = await apologizeForUpdate({ database, api: bot.api, i18n, botId, logger, update });
+        logger.info({ updateId: update.update_id, outcome: outcome.reason }, 'poison update: apology');
       },
     });
   }
 
-  const ingress = createTelegramIngress({
-    api: bot.api,
+  const updates = createUpdateStore({
     js: context.js,
     namespace,
     partitions: config.TELEGRAM_UPDATE_PARTITIONS,
-    botId: bot.botInfo.id,
-    logger: logger.child({ component: 'telegram-ingress' }),
+    botId,
+    timeoutMs: config.TELEGRAM_WEBHOOK_STORE_TIMEOUT_MS,
   });
+
+  if (webhookSettings !== undefined) {
+    const webhook = createWebhookIngress({
+      host: config.TELEGRAM_WEBHOOK_HOST,
+      port: config.TELEGRAM_WEBHOOK_PORT,
+      path: config.TELEGRAM_WEBHOOK_PATH,
+      secret: webhookSettings.secret,
+      updates,
+      // The store's own timeout answers first; this is the backstop.
+      storeTimeoutMs: config.TELEGRAM_WEBHOOK_STORE_TIMEOUT_MS + 500,
+      logger: logger.child({ component: 'telegram-webhook' }),
+      registry: context.registry,
+    });
+    const address = await webhook.start();
+    logger.info({ port: address.port, path: config.TELEGRAM_WEBHOOK_PATH }, 'telegram webhook listening');
+    const registration = registerWebhook({
+      api: bot.api,
+      url: webhookSettings.url,
+      secret: webhookSettings.secret,
+      maxConnections: config.TELEGRAM_WEBHOOK_MAX_CONNECTIONS,
+      logger: logger.child({ component: 'telegram-webhook' }),
+    });
+    context.readiness.add({
+      name: 'telegram-webhook',
+      required: true,
+      check: async () => ({ up: webhook.listening(), detail: { port: address.port } }),
+    });
+    // Optional: until Telegram knows the webhook nothing arrives, but the service itself works.
+    context.readiness.add({
+      name: 'telegram',
+      required: false,
+      check: async () => {
+        const status = registration.status();
+        return { up: status.registered, detail: { botId, mode: 'webhook', ...status } };
+      },
+    });
+    context.onShutdown('telegram webhook', async () => {
+      await registration.stop();
+      await webhook.close();
+    });
+    return;
+  }
+
+  const ingress = createTelegramIngress({ api: bot.api, updates, logger: logger.child({ component: 'telegram-ingress' }) });
   ingress.start();
   // Optional: without Telegram the bot cannot hear anyone, but events from other services are still
   // handled and replies wait in the stream, so the service stays ready.
@@ -81,9 +166,21 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
       const status = ingress.status();
       return {
         up: status.consecutiveErrors === 0,
-        detail: { botId: bot.botInfo.id, consecutiveErrors: status.consecutiveErrors, lastPollOkAtMs: status.lastPollOkAtMs ?? null },
+        detail: { botId, mode: 'polling', consecutiveErrors: status.consecutiveErrors, lastPollOkAtMs: status.lastPollOkAtMs ?? null },
       };
     },
   });
   context.onShutdown('telegram ingress', () => ingress.stop());
+}
+
+/** Webhook mode needs its public URL and secret; their absence is a configuration error, named. */
+function requireWebhookSettings(config: BotGatewayConfig): { url: string; secret: string } {
+  const missing = [
+    config.TELEGRAM_WEBHOOK_URL ? undefined : 'TELEGRAM_WEBHOOK_URL',
+    config.TELEGRAM_WEBHOOK_SECRET ? undefined : 'TELEGRAM_WEBHOOK_SECRET (or TELEGRAM_WEBHOOK_SECRET_FILE)',
+  ].filter((name) => name !== undefined);
+  if (missing.length > 0 || !config.TELEGRAM_WEBHOOK_URL || !config.TELEGRAM_WEBHOOK_SECRET) {
+    throw new Error(`TELEGRAM_INGRESS=webhook needs ${missing.join(' and ')}`);
+  }
+  return { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET };
 }

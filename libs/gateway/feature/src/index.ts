@@ -1,4 +1,12 @@
 export { startBotGateway, type BotGatewayConfig } from './bot-gateway.service';
 export { createStartComposer, languageFromTelegram, referralCodeFromPayload } from './start.composer';
-export { createTelegramIngress, chatIdOfUpdate, partitionOfUpdate, updateMessageId, type TelegramIngress } from './telegram-ingress';
-export * from './sessions/index';
+export { createTelegramIngress, type TelegramIngress, type TelegramIngressStatus } from './telegram-ingress';
+export { createUpdateStore, chatIdOfUpdate, partitionOfUpdate, updateMessageId, type UpdateStore } from './update.store';
+export { createWebhookIngress, WebhookOutcomes, WEBHOOK_BODY_BYTES_MAX, type WebhookIngress, type WebhookIngressOptions, type WebhookOutcome } from './webhook.ingress';
+export { webhookSecretMatcher, WEBHOOK_SECRET_PATTERN } from './webhook.secret';
+export { registerWebhook, type WebhookRegistration } from './webhook.registration';
+export { createUpdateWorker, UPDATE_INBOX_CONSUMER, type UpdateWorker } from './update.worker';
+export { updateTransactionMiddleware, type GatewayContext, type UpdateTransactionFlavor, type UpdateTransactions } from './update.context';
+export { decodeStoredUpdate } from './update.decode';
+export { apologizeForUpdate, APOLOGY_INBOX_CONSUMER, APOLOGY_TEXT_KEY, type ApologyOutcome } from './apology.consumer';
+export { createPingComposer } from './ping.composer';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonEnv, databaseEnv, natsEnv, telegramEnv } from '@strongbox/shared-config';
+import { notifierContentEnv } from '@strongbox/notify-feature';
 
 /** Everything the notifier reads from its environment; see `.env.example`. */
 export const notifierConfigSchema = z.object({
@@ -7,4 +8,5 @@ export const notifierConfigSchema = z.object({
   ...databaseEnv.shape,
   ...natsEnv.shape,
   ...telegramEnv.shape,
+  ...notifierContentEnv.shape,
 });

@@ -26,3 +26,25 @@ export {
   type NotificationPriorityValue,
   type NotificationState,
 } from './notifications.repository';
+export {
+  claimNextNotification,
+  countPendingByPriority,
+  recordDeliveryOutcome,
+  sweepStaleSending,
+  type ClaimedNotification,
+  type ClaimOptions,
+  type ClaimResult,
+  type DeliveryOutcome,
+  type StaleSending,
+} from './delivery.repository';
+export {
+  closePendingOperation,
+  countReachableRecipients,
+  existingNotificationIds,
+  openPendingOperation,
+  recipientOf,
+  recipientsPage,
+  recipientsWithPendingOperations,
+  registerRecipient,
+  updateRecipient,
+} from './read-model.repository';

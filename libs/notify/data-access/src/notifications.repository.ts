@@ -48,6 +48,8 @@ export const NOTIFICATION_TEXT_LENGTH_MAX = 4_096;
 /** Telegram allows at most 100 entities per message. */
 export const NOTIFICATION_ENTITIES_MAX = 100;
 const ID_LENGTH_MAX = 256;
+/** As `notify.evt.message.delivered.v1` allows. */
+const CAUSATION_ID_LENGTH_MAX = 128;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TEMPLATE_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
 // Telegram chat ids fit in 52 bits (a signed 64-bit column holds them; a larger number is a bug upstream).
@@ -139,8 +141,8 @@ function assertValid(item: NotificationInput): void {
       entity.offset + entity.length <= item.text.length;
     if (!fits) throw invalid(id, 'every entity needs a type and an offset/length inside the text');
   }
-  if (typeof item.causationId !== 'string' || item.causationId.length === 0 || item.causationId.length > ID_LENGTH_MAX) {
-    throw invalid(id, `causationId must be 1..${ID_LENGTH_MAX} characters`);
+  if (typeof item.causationId !== 'string' || item.causationId.length === 0 || item.causationId.length > CAUSATION_ID_LENGTH_MAX) {
+    throw invalid(id, `causationId must be 1..${CAUSATION_ID_LENGTH_MAX} characters`);
   }
   const broadcastId = item.broadcastId ?? null;
   if (broadcastId !== null && (typeof broadcastId !== 'string' || !UUID_PATTERN.test(broadcastId))) throw invalid(id, 'broadcastId must be a uuid or null');

@@ -1,5 +1,6 @@
 export { startNotifier, type NotifierConfig } from './notifier.service';
 export { notifierContentEnv, type NotifierContentConfig } from './content.config';
+export { startNotifierContent } from './content.service';
 export { createTexts, Templates, type Template, type Texts } from './texts';
 export { renderText, type Piece, type RenderedText } from './render';
 export { formatMoney, parseAssetDecimals, type AssetBook } from './assets';

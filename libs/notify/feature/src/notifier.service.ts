@@ -1,14 +1,11 @@
-import { createI18n } from '@strongbox/shared-i18n';
 import type { RuntimeConfig, ServiceContext } from '@strongbox/shared-runtime';
 import { notifyMigrationsFolder, notifySchema } from '@strongbox/notify-data-access';
-import { parseAssetDecimals } from './assets';
 import type { NotifierContentConfig } from './content.config';
-import { startMoneyConsumers } from './money.consumers';
-import { startReadModelConsumers } from './read-model.consumers';
-import { createTexts } from './texts';
-import { startUserConsumers } from './user.consumers';
+import { startNotifierContent } from './content.service';
+import { deliveryOptionsFromConfig, type DeliveryEnv } from './delivery/delivery.config';
+import { startDelivery } from './delivery/delivery.worker';
 
-export interface NotifierConfig extends RuntimeConfig, NotifierContentConfig {
+export interface NotifierConfig extends RuntimeConfig, NotifierContentConfig, DeliveryEnv {
   readonly BOT_TOKEN: string;
   readonly TELEGRAM_API_ROOT: string;
 }
@@ -20,9 +17,6 @@ export interface NotifierConfig extends RuntimeConfig, NotifierContentConfig {
 export async function startNotifier(context: ServiceContext<NotifierConfig>): Promise<void> {
   const { config } = context;
   const database = await context.openDatabase({ tables: notifySchema, migrationsFolder: notifyMigrationsFolder });
-  const texts = createTexts(createI18n(), parseAssetDecimals(config.NOTIFY_ASSET_DECIMALS));
-
-  await startReadModelConsumers(context, database, texts);
-  await startUserConsumers(context, database, texts);
-  await startMoneyConsumers(context, database, texts);
+  await startNotifierContent(context, database);
+  await startDelivery(context, database, deliveryOptionsFromConfig(config));
 }

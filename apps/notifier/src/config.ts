@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, natsEnv, telegramEnv } from '@strongbox/shared-config';
-import { notifierContentEnv } from '@strongbox/notify-feature';
+import { commonEnv, databaseEnv, natsEnv, redisEnv, telegramEnv } from '@strongbox/shared-config';
+import { deliveryEnv, notifierContentEnv } from '@strongbox/notify-feature';
 
 /** Everything the notifier reads from its environment; see `.env.example`. */
 export const notifierConfigSchema = z.object({
@@ -8,5 +8,7 @@ export const notifierConfigSchema = z.object({
   ...databaseEnv.shape,
   ...natsEnv.shape,
   ...telegramEnv.shape,
+  ...redisEnv.shape,
   ...notifierContentEnv.shape,
+  ...deliveryEnv.shape,
 });

@@ -31,3 +31,18 @@ export function missingTranslations(directory = localesFolder): string[] {
   }
   return missing.sort();
 }
+
+/** Every `locale: key` defined in more than one file (or twice in one): Fluent would keep only the first. */
+export function duplicateMessageIds(directory = localesFolder): string[] {
+  const duplicates: string[] = [];
+  for (const locale of SUPPORTED_LOCALES) {
+    const seen = new Set<string>();
+    for (const file of ftlFiles(join(directory, locale))) {
+      for (const entry of new FluentResource(readFileSync(file, 'utf8')).body) {
+        if (seen.has(entry.id)) duplicates.push(`${locale}: ${entry.id}`);
+        seen.add(entry.id);
+      }
+    }
+  }
+  return duplicates.sort();
+}

@@ -17,6 +17,10 @@ describe('shared locales', () => {
     expect(missingTranslations()).toEqual([]);
   });
 
+  it('defines each key once per locale, across all files', () => {
+    expect(duplicateMessageIds()).toEqual([]);
+  });
+
   it('formats every message of every locale without a Fluent error', () => {
     const i18n = createI18n();
     const variables = everyVariable();

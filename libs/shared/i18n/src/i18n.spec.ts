@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createI18n, localesFolder, missingTranslations, messageIdsOf, SUPPORTED_LOCALES } from './index';
+import { createI18n, duplicateMessageIds, localesFolder, missingTranslations, messageIdsOf, SUPPORTED_LOCALES } from './index';
 
 /** A value for every variable any locale file names: Fluent throws on a variable it is not given. */
 function everyVariable(): Record<string, string> {

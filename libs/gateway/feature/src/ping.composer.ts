@@ -10,7 +10,10 @@ import { languageFromTelegram } from './start.composer';
 export function createPingComposer(deps: { i18n: I18n }): Composer<Context> {
   const composer = new Composer<Context>();
   composer.command('ping', async (ctx) => {
-    await ctx.reply(deps.i18n.t(languageFromTelegram(ctx.from?.language_code), 'gateway-system-pong'));
+    // As a reply to the user's message, so each pong says which message it answers.
+    await ctx.reply(deps.i18n.t(languageFromTelegram(ctx.from?.language_code), 'gateway-system-pong'), {
+      reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
+    });
   });
   return composer;
 }

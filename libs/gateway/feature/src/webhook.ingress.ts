@@ -101,6 +101,9 @@ export function createWebhookIngress(options: WebhookIngressOptions): WebhookIng
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
 
+  // Telegram sends JSON only; without the text parser another type is a plain 415.
+  app.removeContentTypeParser('text/plain');
+
   // Every request, on any path, shows the secret before anything else happens: a stranger learns
   // neither which paths exist nor anything about the body parser.
   app.addHook('onRequest', async (request, reply) => {

@@ -51,3 +51,4 @@ export {
   SESSION_SYNC_BATCH_MAX,
   type StoredSession,
 } from './sessions.repository';
+export { claimButtonIntent, findButtonIntent, recordButtonOutcome, releaseButtonIntent, type ButtonIntentClaim } from './button-intents.repository';

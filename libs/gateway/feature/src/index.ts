@@ -10,3 +10,5 @@ export { updateTransactionMiddleware, type GatewayContext, type UpdateTransactio
 export { decodeStoredUpdate } from './update.decode';
 export { apologizeForUpdate, APOLOGY_INBOX_CONSUMER, APOLOGY_TEXT_KEY, type ApologyOutcome } from './apology.consumer';
 export { createPingComposer } from './ping.composer';
+export * from './sessions/index';
+export * from './buttons/index';

@@ -31,6 +31,7 @@ import { balanceChangedV1, referralRewardPaidV1, transferPostedV1, userBlacklist
 import { Contexts } from './naming';
 import { alertEvents } from './alert.events';
 import { recoveryDecidedV1, recoveryRequestedV1, supportRequestStatusChangedV1, userLanguageChangedV1 } from './bot.events';
+import { broadcastCompletedV1, broadcastProgressedV1 } from './notify.commands';
 
 const userId = '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9e';
 const at = '2025-01-02T03:04:05.678Z';
@@ -404,6 +405,16 @@ const samples: Record<string, { source: string; subject?: string; data: unknown 
     source: 'strongbox/notifier',
     subject: userId,
     data: { userId, chatId: '42', template: 'welcome', languageCode: 'en', telegramMessageId: 17, causationId: '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9f' },
+  },
+  [broadcastProgressedV1.type]: {
+    source: 'strongbox/notifier',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8da0',
+    data: { broadcastId: '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8da0', adminId: userId, recipients: 5_000, enqueued: 500, progressedAt: at },
+  },
+  [broadcastCompletedV1.type]: {
+    source: 'strongbox/notifier',
+    subject: '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8da0',
+    data: { broadcastId: '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8da0', adminId: userId, enqueued: 5_002, delivered: 4_990, blocked: 10, failed: 1, unconfirmed: 1, completedAt: at },
   },
 };
 

@@ -21,6 +21,7 @@ import { planDepositAccruedV1, planDepositMaturedV1, planDepositOpenedV1 } from 
 import { defineEvent, type EventDefinition } from './define-event';
 import { botUserEvents } from './bot.events';
 import { alertEvents } from './alert.events';
+import { broadcastEvents } from './notify.commands';
 import { balanceChangedV1, referralRewardPaidV1, transferPostedV1, userBlacklistChangedV1 } from './ledger.events';
 
 // ---------------------------------------------------------------------------------------------
@@ -154,5 +155,6 @@ export const allEvents: readonly EventDefinition[] = [
   chainWithdrawalConfirmedV1,
   chainWithdrawalFailedV1,
   messageDeliveredV1,
+  ...broadcastEvents,
   ...alertEvents,
 ];

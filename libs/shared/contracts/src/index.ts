@@ -14,3 +14,4 @@ export * from './plan.events';
 export * from './bot.events';
 export * from './alert.events';
 export * from './bot.commands';
+export * from './notify.commands';

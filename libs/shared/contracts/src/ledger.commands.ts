@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineCommand, idempotencyKeySchema, type CommandDefinition } from './define-command';
 import { botCommands } from './bot.commands';
 import { planCommands } from './plan.commands';
+import { notifyCommands } from './notify.commands';
 
 // ---------------------------------------------------------------------------------------------
 // The ledger's commands (request/reply on `<ns>.ledger.cmd.<name>.v<N>`). Amounts travel as decimal
@@ -287,4 +288,4 @@ export const ledgerCommands: readonly CommandDefinition[] = [
 ];
 
 /** Every command the contracts declare, for the docs generator. */
-export const allCommands: readonly CommandDefinition[] = [...ledgerCommands, ...planCommands, ...chainCommands, ...botCommands];
+export const allCommands: readonly CommandDefinition[] = [...ledgerCommands, ...planCommands, ...chainCommands, ...botCommands, ...notifyCommands];

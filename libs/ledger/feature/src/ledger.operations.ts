@@ -11,6 +11,7 @@ import {
   type rejectWithdrawalV1,
   type cancelWithdrawalV1,
   type getBalanceV1,
+  type getWithdrawalTermsV1,
   type listHistoryV1,
   type manualAdjustmentV1,
   type openAccountV1,
@@ -136,6 +137,30 @@ export function createLedgerOperations(options: LedgerOperationsOptions) {
     async getBalance(request: Request<typeof getBalanceV1>): Promise<Wire<typeof getBalanceV1>> {
       return database.db
         .transaction(async (tx) => answer(await decide(tx, () => balance(tx, request.userId, request.asset))), { isolationLevel: ISOLATION })
+        .catch(asCommandError);
+    },
+
+    async getWithdrawalTerms(request: Request<typeof getWithdrawalTermsV1>): Promise<Wire<typeof getWithdrawalTermsV1>> {
+      return database.db
+        .transaction(
+          async (tx) =>
+            answer(
+              await decide(tx, async () => {
+                const current = await balance(tx, request.userId, request.asset);
+                const facts = await withdrawalFacts(tx, request.userId, TERMS_PROBE_ADDRESS, now());
+                return {
+                  asset: request.asset,
+                  fee: options.withdrawalLimits.feeMinor.toString(),
+                  min: options.withdrawalLimits.minMinor.toString(),
+                  max: options.withdrawalLimits.maxMinor.toString(),
+                  dailyMax: options.withdrawalLimits.dailyMaxMinor.toString(),
+                  usedLast24h: facts.withdrawnLast24hMinor.toString(),
+                  available: current.available,
+                };
+              }),
+            ),
+          { isolationLevel: ISOLATION },
+        )
         .catch(asCommandError);
     },
 
@@ -404,6 +429,9 @@ export async function releaseHolds(tx: DbExecutor, namespace: string, row: Withd
 export function withdrawalEventFields(row: WithdrawalRow) {
   return { withdrawalId: row.id, userId: row.userId, asset: row.asset, amount: row.amount.toString(), fee: row.fee.toString(), toAddress: row.toAddress };
 }
+
+/** Address the terms read passes to withdrawalFacts; only the 24 h total is used from that read. */
+const TERMS_PROBE_ADDRESS = '0x0000000000000000000000000000000000000000';
 
 /** What the withdrawal policy needs to know about the user, read under the user's account lock. */
 async function withdrawalFacts(tx: DbExecutor, userId: string, toAddress: string, at: Date) {

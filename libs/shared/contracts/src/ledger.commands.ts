@@ -166,6 +166,28 @@ export const requestWithdrawalV1 = defineCommand({
   ],
 });
 
+export const getWithdrawalTermsV1 = defineCommand({
+  context: 'ledger',
+  name: 'get-withdrawal-terms',
+  version: 1,
+  description:
+    "What a withdrawal of the user would cost and may be, for the bot's confirmation screen: the fee, the per-withdrawal " +
+    'minimum and maximum, the rolling 24 h maximum and how much of it the user has used, and the available balance. ' +
+    'Informative only: request-withdrawal checks everything again when it runs.',
+  idempotent: false,
+  request: z.object({ userId: z.uuid(), asset: assetSchema }),
+  response: z.object({
+    asset: assetSchema,
+    fee: signedMinorUnitsSchema,
+    min: signedMinorUnitsSchema,
+    max: signedMinorUnitsSchema,
+    dailyMax: signedMinorUnitsSchema,
+    usedLast24h: signedMinorUnitsSchema,
+    available: signedMinorUnitsSchema,
+  }),
+  errors: [LedgerCommandErrors.accountNotFound, LedgerCommandErrors.unavailable],
+});
+
 export const cancelWithdrawalV1 = defineCommand({
   context: 'ledger',
   name: 'cancel-withdrawal',
@@ -280,6 +302,7 @@ export const ledgerCommands: readonly CommandDefinition[] = [
   listHistoryV1,
   transferV1,
   requestWithdrawalV1,
+  getWithdrawalTermsV1,
   cancelWithdrawalV1,
   approveWithdrawalV1,
   rejectWithdrawalV1,

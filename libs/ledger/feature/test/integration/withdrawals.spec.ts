@@ -3,7 +3,7 @@
 // cancel only before broadcast, and every refusal remembered with its idempotency key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { cancelWithdrawalV1, LedgerCommandErrors, rejectWithdrawalV1, requestWithdrawalV1, approveWithdrawalV1 } from '@strongbox/shared-contracts';
+import { cancelWithdrawalV1, getWithdrawalTermsV1, LedgerCommandErrors, rejectWithdrawalV1, requestWithdrawalV1, approveWithdrawalV1 } from '@strongbox/shared-contracts';
 import { newId } from '@strongbox/shared-domain';
 import { checkInvariants, withdrawalsTable } from '@strongbox/ledger-data-access';
 import { createLedgerOperations, type LedgerOperations } from '../../src/index';
@@ -52,6 +52,17 @@ describe('withdrawals', () => {
     await request(userId, '1000000');
     await expect(request(userId, '600000')).rejects.toMatchObject({ code: LedgerCommandErrors.withdrawalLimit, details: { limit: 'daily_limit' } });
     expect((await balances(context, userId)).available).toBe(5_000_000n - 1_000_000n - FEE);
+  });
+
+  it("tells the terms: fee, limits, the 24 h total used and the available balance", async () => {
+    const userId = await fundedUser(context, 5_000_000n);
+    const terms = () => ledger.getWithdrawalTerms(getWithdrawalTermsV1.request.parse({ userId, asset: ASSET }));
+    expect(await terms()).toEqual({ asset: ASSET, fee: '1000', min: '10000', max: '1000000', dailyMax: '1500000', usedLast24h: '0', available: '5000000' });
+    await request(userId, '400000');
+    expect(await terms()).toMatchObject({ usedLast24h: '400000', available: String(5_000_000n - 400_000n - FEE) });
+    await expect(ledger.getWithdrawalTerms(getWithdrawalTermsV1.request.parse({ userId: newId(), asset: ASSET }))).rejects.toMatchObject({
+      code: LedgerCommandErrors.accountNotFound,
+    });
   });
 
   it('refuses what the balance cannot cover, amount and fee together', async () => {

@@ -12,3 +12,4 @@ export { apologizeForUpdate, APOLOGY_INBOX_CONSUMER, APOLOGY_TEXT_KEY, type Apol
 export { createPingComposer } from './ping.composer';
 export * from './sessions/index';
 export * from './buttons/index';
+export * from './limits/index';

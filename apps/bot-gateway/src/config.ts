@@ -14,6 +14,9 @@ export const botGatewayConfigSchema = z.object({
   TELEGRAM_UPDATE_RETRY_DELAY_MS: strictInteger({ min: 10, max: 60_000 })
     .default(500)
     .describe('First redelivery delay of an update whose handling failed; later ones are 4, 10 and 30 times it, then the update is dead-lettered and the user gets an apology.'),
+  TELEGRAM_UPDATE_ACK_WAIT_MS: strictInteger({ min: 1_000, max: 300_000 })
+    .default(10_000)
+    .describe('How long JetStream waits for a worker that took an update before giving it to another (a crashed worker holds its chat partition this long); handlers running longer are kept alive by heartbeats.'),
   TELEGRAM_INGRESS: z
     .enum(['webhook', 'polling'])
     .default('polling')

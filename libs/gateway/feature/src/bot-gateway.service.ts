@@ -20,6 +20,7 @@ export interface BotGatewayConfig extends RuntimeConfig {
   readonly TELEGRAM_API_ROOT: string;
   readonly TELEGRAM_UPDATE_PARTITIONS: number;
   readonly TELEGRAM_UPDATE_RETRY_DELAY_MS: number;
+  readonly TELEGRAM_UPDATE_ACK_WAIT_MS: number;
   readonly TELEGRAM_INGRESS: 'webhook' | 'polling';
   readonly TELEGRAM_WEBHOOK_URL?: string | undefined;
   readonly TELEGRAM_WEBHOOK_SECRET?: string | undefined;
@@ -71,7 +72,7 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
         filterSubject: telegramUpdateSubject(namespace, partition),
         maxDeliver: UPDATE_DELIVERIES_MAX,
         backoffMs: UPDATE_BACKOFF_FACTORS.map((factor) => factor * retryDelayMs),
-        ackWaitMs: 30_000,
+        ackWaitMs: config.TELEGRAM_UPDATE_ACK_WAIT_MS,
         batchSizeMax: 10,
         // One unacknowledged update per partition: a chat's next update waits for the previous one.
         maxAckPending: 1,

@@ -51,7 +51,7 @@ export async function serveGatewayAdminCommands(options: {
       return {
         requestId: row.id,
         userId: row.userId,
-        decision: row.status === 'approved' ? 'approved' : 'rejected',
+        decision: row.status === 'approved' ? ('approved' as const) : ('rejected' as const),
         changed,
         decidedAt: (row.decidedAt ?? new Date()).toISOString(),
       };

@@ -79,7 +79,7 @@ export async function claimNextNotification(database: DatabaseHandle, options: C
                 where o.chat_id = ${chatId}::bigint and o.id <> ${id} and o.state in ('pending', 'sending')
                   and (o.state = 'sending' or o.sequence < ${candidate['sequence'] as string}::bigint)) as busy,
               coalesce((select r.blocked_at is not null from recipients r where r.user_id = ${userId}::uuid), false) as blocked,
-              (select extract(epoch from (now() - max(s.sent_at))) * 1000 from notifications s
+              (select extract(epoch from (clock_timestamp() - max(s.sent_at))) * 1000 from notifications s
                 where s.chat_id = ${chatId}::bigint and s.id <> ${id}) as since_last_ms`),
         );
         if (check === undefined || check['busy'] === true) continue;
@@ -92,12 +92,12 @@ export async function claimNextNotification(database: DatabaseHandle, options: C
         if (sinceLastMs < options.chatIntervalMs) {
           // Out of the candidate scan until the chat may take a message again.
           const waitMs = Math.ceil(options.chatIntervalMs - sinceLastMs);
-          await tx.execute(sql`update notifications set not_before = now() + ${waitMs} * interval '1 millisecond' where id = ${id}`);
+          await tx.execute(sql`update notifications set not_before = clock_timestamp() + ${waitMs} * interval '1 millisecond' where id = ${id}`);
           continue;
         }
         const [row] = rowsOf(
           await tx.execute(sql`
-            update notifications set state = 'sending', attempts = attempts + 1, sent_at = now()
+            update notifications set state = 'sending', attempts = attempts + 1, sent_at = clock_timestamp()
             where id = ${id}
             returning id, sequence::text as sequence, user_id, chat_id::text as chat_id, priority, template, language_code, text,
               entities, causation_id, attempts`),
@@ -105,7 +105,7 @@ export async function claimNextNotification(database: DatabaseHandle, options: C
         if (row === undefined) continue;
         // The chat's later rows leave the candidate scan for one interval; each is checked again then.
         await tx.execute(sql`
-          update notifications set not_before = greatest(not_before, now() + ${options.chatIntervalMs} * interval '1 millisecond')
+          update notifications set not_before = greatest(not_before, clock_timestamp() + ${options.chatIntervalMs} * interval '1 millisecond')
           where chat_id = ${chatId}::bigint and state = 'pending' and id <> ${id}`);
         return { notification: toClaimed(row), skippedBlocked };
       }
@@ -126,7 +126,9 @@ export type DeliveryOutcome =
 const ERROR_TEXT_MAX = 1_000;
 
 /**
- * Records the outcome of a `sending` row. Returns false when the row was no longer `sending`
+ * Records the outcome of a `sending` row and moves `sent_at` to now: the request reached Telegram
+ * (if it did) somewhere between the claim and this moment, so counting the chat's interval from here
+ * can never let its next message arrive within the per-chat window. Returns false when the row was no longer `sending`
  * (another process swept it to `unconfirmed`); a delivery still overrides `unconfirmed`, since
  * Telegram's answer is better knowledge than the sweep's guess.
  */
@@ -143,13 +145,13 @@ export async function recordDeliveryOutcome(
       if (outcome.kind === 'retry') {
         return updated(
           await tx.execute(sql`
-            update notifications set state = 'pending', last_error = ${error},
+            update notifications set state = 'pending', last_error = ${error}, sent_at = clock_timestamp(),
               not_before = now() + ${Math.max(0, Math.ceil(outcome.delayMs))} * interval '1 millisecond'
             where id = ${notification.id} and state = 'sending' returning id`),
         );
       }
       const changed = updated(
-        await tx.execute(sql`update notifications set state = ${outcome.kind}, last_error = ${error} where id = ${notification.id} and state = 'sending' returning id`),
+        await tx.execute(sql`update notifications set state = ${outcome.kind}, last_error = ${error}, sent_at = clock_timestamp() where id = ${notification.id} and state = 'sending' returning id`),
       );
       if (changed && outcome.kind === 'blocked' && notification.userId !== null) {
         await tx.execute(sql`update recipients set blocked_at = now(), updated_at = now() where user_id = ${notification.userId}::uuid and blocked_at is null`);
@@ -163,7 +165,7 @@ export async function recordDeliveryOutcome(
 async function markDelivered(tx: DbExecutor, namespace: string, notification: ClaimedNotification, telegramMessageId: number): Promise<boolean> {
   const changed = updated(
     await tx.execute(sql`
-      update notifications set state = 'delivered', telegram_message_id = ${telegramMessageId}, last_error = null
+      update notifications set state = 'delivered', telegram_message_id = ${telegramMessageId}, last_error = null, sent_at = clock_timestamp()
       where id = ${notification.id} and state in ('sending', 'unconfirmed') returning id`),
   );
   // The ops chat has no user: nothing downstream tracks messages to it.

@@ -68,7 +68,10 @@ export const notificationsTable = pgTable(
     lastError: text('last_error'),
     telegramMessageId: integer('telegram_message_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    /** When the (last) request left: set as the row turns `sending`, kept on every later state. */
+    /**
+     * While `sending`, when the request left; once an outcome is recorded, when that happened (the
+     * request had reached Telegram, if at all, by then). The per-chat interval counts from it.
+     */
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
   (table) => [

@@ -52,7 +52,7 @@ export function createTelegramSender(options: TelegramSenderOptions): TelegramSe
   const requestFn = secure ? https.request : http.request;
   const base = root.href.endsWith('/') ? root.href : `${root.href}/`;
   // The token is part of the path only; it is never logged (errors below name no URL).
-  const url = new URL(`bot${options.token}/sendMessage`, base);
+  const url = new URL(`./bot${options.token}/sendMessage`, base);
 
   return {
     sendMessage(chatId, text, entities) {
@@ -67,11 +67,18 @@ export function createTelegramSender(options: TelegramSenderOptions): TelegramSe
           clearTimeout(timer);
           resolve(result);
         };
-        const request = requestFn(url, {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        });
+        let request: http.ClientRequest;
+        try {
+          request = requestFn(url, {
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          });
+        } catch (error) {
+          // Nothing left the process; the message (the token may be in it) is not passed on.
+          resolve({ kind: 'not-sent', error: `request not created: ${(error as NodeJS.ErrnoException).code ?? 'error'}` });
+          return;
+        }
         const timer = setTimeout(() => {
           request.destroy(new Error(`no answer within ${options.requestTimeoutMs} ms`));
         }, options.requestTimeoutMs);

@@ -13,3 +13,4 @@ export { createPingComposer } from './ping.composer';
 export * from './sessions/index';
 export * from './buttons/index';
 export * from './limits/index';
+export * from './rates/index';

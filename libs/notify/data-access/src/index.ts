@@ -48,3 +48,14 @@ export {
   registerRecipient,
   updateRecipient,
 } from './read-model.repository';
+export {
+  advanceBroadcast,
+  broadcastOutcome,
+  broadcastsIn,
+  BroadcastStates,
+  completeBroadcast,
+  insertBroadcast,
+  lockNextBroadcast,
+  type BroadcastOutcome,
+  type BroadcastTexts,
+} from './broadcasts.repository';

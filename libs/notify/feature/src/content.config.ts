@@ -29,6 +29,9 @@ export const notifierContentEnv = z.object({
   NOTIFY_BROADCAST_CHUNK_SIZE: strictInteger({ min: 1, max: 1_000 })
     .default(500)
     .describe('Recipients a broadcast enqueues per transaction; the cursor moves after each chunk.'),
+  NOTIFY_BROADCAST_CHUNK_PAUSE_MS: strictInteger({ min: 0, max: 60_000 })
+    .default(0)
+    .describe('Pause between two chunks of a broadcast (0: none); the queue orders broadcasts after every other message anyway.'),
 });
 
 export type NotifierContentConfig = z.output<typeof notifierContentEnv>;

@@ -1,24 +1,44 @@
-import type { DatabaseHandle } from '@strongbox/shared-db';
+import type { Database } from '@strongbox/shared-db';
 import { createI18n } from '@strongbox/shared-i18n';
+import { serveCommands } from '@strongbox/shared-messaging';
+import type { notifySchema } from '@strongbox/notify-data-access';
 import type { RuntimeConfig, ServiceContext } from '@strongbox/shared-runtime';
 import { parseAssetDecimals } from './assets';
+import { createBroadcasts } from './broadcasts';
 import type { NotifierContentConfig } from './content.config';
 import { startMoneyConsumers } from './money.consumers';
 import { startReadModelConsumers } from './read-model.consumers';
 import { createTexts } from './texts';
 import { startUserConsumers } from './user.consumers';
 
+/** How often the broadcast loop looks for work nobody woke it for. */
+const BROADCAST_POLL_INTERVAL_MS = 1_000;
+
 /**
  * Everything that decides which notifications exist and what they say: the recipients read model,
  * and one consumer per kind of event that enqueues its notifications in the event's inbox
- * transaction. Sending is the delivery worker's job.
+ * transaction; and admin broadcasts (`notify.cmd.broadcast.v1`). Sending is the delivery worker's job.
  */
 export async function startNotifierContent<TConfig extends RuntimeConfig & NotifierContentConfig>(
   context: ServiceContext<TConfig>,
-  database: DatabaseHandle,
+  database: Database<typeof notifySchema>,
 ): Promise<void> {
-  const texts = createTexts(createI18n(), parseAssetDecimals(context.config.NOTIFY_ASSET_DECIMALS));
+  const { config, namespace, logger, registry } = context;
+  const texts = createTexts(createI18n(), parseAssetDecimals(config.NOTIFY_ASSET_DECIMALS));
   await startReadModelConsumers(context, database, texts);
   await startUserConsumers(context, database, texts);
   await startMoneyConsumers(context, database, texts);
+
+  const broadcasts = createBroadcasts({
+    database,
+    namespace,
+    logger: logger.child({ component: 'broadcasts' }),
+    registry,
+    options: { chunkSize: config.NOTIFY_BROADCAST_CHUNK_SIZE, chunkPauseMs: config.NOTIFY_BROADCAST_CHUNK_PAUSE_MS, pollIntervalMs: BROADCAST_POLL_INTERVAL_MS },
+  });
+  const loop = broadcasts.start();
+  const commands = await serveCommands({ nc: context.nats, namespace, queue: 'notifier', routes: [broadcasts.route], logger: logger.child({ component: 'commands' }), registry });
+  // Registered in this order, run in reverse: stop taking commands, then stop the loop mid-way (the cursor keeps its place).
+  context.onShutdown('broadcast loop', () => loop.stop(config.SHUTDOWN_TIMEOUT_MS / 4));
+  context.onShutdown('commands', () => commands.stop(config.SHUTDOWN_TIMEOUT_MS / 4));
 }

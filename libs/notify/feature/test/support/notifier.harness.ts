@@ -34,6 +34,7 @@ export interface NotifierHarness {
   readonly namespace: string;
   readonly sql: postgres.Sql;
   readonly js: JetStreamClient;
+  readonly nc: NatsConnection;
   /** Starts the process (again) and waits until /readyz says ready. */
   start(extraEnv?: Record<string, string>): Promise<void>;
   /** SIGKILL: no graceful shutdown. */
@@ -70,6 +71,7 @@ export async function startNotifierHarness(prefix: string): Promise<NotifierHarn
     namespace,
     sql,
     js,
+    nc,
     async start(extraEnv = {}) {
       const spawned = spawn(process.execPath, ['--import', 'tsx', MAIN], {
         env: {

@@ -31,6 +31,8 @@ export interface BotSession {
   /** Intent id of the menu last shown; a press on an older one re-renders the menu. */
   menuIntent?: string;
   dialog?: DialogState;
+  /** History paging: the cursor of each page shown so far (page 1 has none). */
+  historyCursors?: string[];
 }
 
 export interface UserFlavor {

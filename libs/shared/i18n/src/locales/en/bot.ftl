@@ -31,7 +31,7 @@ menu-command-language = Change language
 blacklisted = Your account is restricted. If you think this is a mistake, contact support with /support.
 not-registered = Send /start first to open your wallet.
 service-degraded = Technical works are under way. Your request is kept and will be handled as soon as the service is back; there is no need to repeat it.
-withdraw-maintenance = Withdrawals are paused for maintenance ({ $reason }). Your balance is safe; please try again later.
+withdraw-maintenance = Withdrawals are paused while the blockchain connection is under maintenance. Your balance is safe; please try again later.
 withdraw-emergency-stop = All outgoing payments are stopped for safety checks. Your balance is safe; please try again later.
 action-cancelled = Cancelled. Nothing was changed.
 dialog-expired = This dialog has expired. Start again from the menu.
@@ -91,7 +91,7 @@ withdraw-insufficient = Not enough funds: { $available } { $asset } available, {
 withdraw-below-minimum = The minimum withdrawal is { $min } { $asset }.
 withdraw-above-maximum = The maximum withdrawal is { $max } { $asset }.
 withdraw-daily-limit = This would exceed your 24-hour limit of { $daily } { $asset }.
-withdraw-refused = The withdrawal was refused: { $reason }
+withdraw-refused = The withdrawal was refused. Please contact support with /support.
 
 ## Internal transfer
 transfer-ask-recipient = Send the recipient's wallet code (they find it under “Invite friends”).

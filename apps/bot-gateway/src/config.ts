@@ -44,4 +44,36 @@ export const botGatewayConfigSchema = z.object({
   TELEGRAM_WEBHOOK_MAX_CONNECTIONS: strictInteger({ min: 1, max: 100 })
     .default(40)
     .describe('Connections Telegram may open to the webhook at once (setWebhook max_connections).'),
+  BOT_CALLBACK_SECRET: secret(z.string().min(32, 'must be at least 32 characters'))
+    .optional()
+    .describe('Key that signs inline-button callback data (HMAC-SHA256); at least 32 characters. Unset derives one from BOT_TOKEN, so buttons change when the token does. Secret, may come from BOT_CALLBACK_SECRET_FILE.'),
+  BOT_FLOOD_UPDATES_MAX: strictInteger({ min: 1, max: 1_000 })
+    .default(20)
+    .describe('Updates (messages, button presses) one user may send per BOT_FLOOD_WINDOW_S before the bot answers "slow down" once and ignores the rest.'),
+  BOT_FLOOD_WINDOW_S: strictInteger({ min: 1, max: 3_600 }).default(10).describe('Window of the per-user flood limit, in seconds.'),
+  BOT_FLOOD_SILENCE_S: strictInteger({ min: 1, max: 3_600 })
+    .default(30)
+    .describe('After the "slow down" answer, how long updates over the flood limit are ignored without a further answer, in seconds.'),
+  SESSION_REDIS_TTL_MS: strictInteger({ min: 60_000, max: 90 * 24 * 60 * 60_000 })
+    .default(7 * 24 * 60 * 60_000)
+    .describe('How long Redis keeps an untouched dialog state; PostgreSQL keeps it regardless, so an expired one is read from there.'),
+  SESSION_SYNC_INTERVAL_MS: strictInteger({ min: 50, max: 60_000 })
+    .default(1_000)
+    .describe('Pause between passes that copy dialog states written during a Redis outage back into Redis.'),
+  RATES_API_URL: urlWithProtocol(['https', 'http'])
+    .optional()
+    .describe('Exchange-rate API (GET answers {"asOf": ISO time, "rates": {"USDT": {"USD": "1.0002"}}}); unset shows balances without fiat values.'),
+  RATES_SYNC_INTERVAL_MS: strictInteger({ min: 1_000, max: 3_600_000 }).default(60_000).describe('Pause between exchange-rate syncs.'),
+  RATES_STALE_AFTER_MS: strictInteger({ min: 1_000, max: 86_400_000 })
+    .default(180_000)
+    .describe('Age from which an exchange rate is shown with its age (it could not be refreshed).'),
+  WALLET_ASSET: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9]{1,11}$/, 'must be an asset code such as USDT')
+    .default('USDT')
+    .describe('The asset the wallet holds, as the ledger names it.'),
+  WALLET_ASSET_DECIMALS: strictInteger({ min: 0, max: 36 }).default(6).describe('Decimals of WALLET_ASSET: amounts users type may have at most this many.'),
+  SERVICE_CALL_TIMEOUT_MS: strictInteger({ min: 100, max: 60_000 })
+    .default(5_000)
+    .describe('How long the bot waits for the ledger or the chain-watcher to answer; past it the user is told the request is kept and it is retried.'),
 });

@@ -1,21 +1,28 @@
 import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
-import { durableName, streamName, telegramUpdateSubject, deadLetterSubject, StreamBases } from '@strongbox/shared-contracts';
+import { durableName, streamName, telegramUpdateSubject, deadLetterSubject, StreamBases, userBlacklistChangedV1 } from '@strongbox/shared-contracts';
 import type { ServiceContext, RuntimeConfig } from '@strongbox/shared-runtime';
+import { consumeEventOnce } from '@strongbox/shared-runtime';
+import { createCommandClient, watchFlags } from '@strongbox/shared-messaging';
+import { defineAsset } from '@strongbox/shared-domain';
 import { createI18n } from '@strongbox/shared-i18n';
-import { gatewayMigrationsFolder, gatewaySchema } from '@strongbox/gateway-data-access';
+import { gatewayMigrationsFolder, gatewaySchema, setBlacklisted } from '@strongbox/gateway-data-access';
 import { apologizeForUpdate } from './apology.consumer';
 import { createPingComposer } from './ping.composer';
-import { createStartComposer } from './start.composer';
+import { startGatewayPlatform, type GatewayPlatformConfig } from './platform';
+import { languageFromTelegram } from './flows/user.middleware';
+import type { BotContext, BotSession } from './flows/flow.context';
+import { installGatewayBot } from './gateway.bot';
+import { serveGatewayAdminCommands } from './admin.commands';
+import { SLOW_DOWN_TEXT_KEY } from './limits/index';
 import { createTelegramIngress } from './telegram-ingress';
-import type { GatewayContext } from './update.context';
 import { decodeStoredUpdate } from './update.decode';
 import { createUpdateStore } from './update.store';
 import { createUpdateWorker } from './update.worker';
 import { createWebhookIngress } from './webhook.ingress';
 import { registerWebhook } from './webhook.registration';
 
-export interface BotGatewayConfig extends RuntimeConfig {
+export interface BotGatewayConfig extends RuntimeConfig, GatewayPlatformConfig {
   readonly BOT_TOKEN: string;
   readonly TELEGRAM_API_ROOT: string;
   readonly TELEGRAM_UPDATE_PARTITIONS: number;
@@ -29,6 +36,9 @@ export interface BotGatewayConfig extends RuntimeConfig {
   readonly TELEGRAM_WEBHOOK_PATH: string;
   readonly TELEGRAM_WEBHOOK_STORE_TIMEOUT_MS: number;
   readonly TELEGRAM_WEBHOOK_MAX_CONNECTIONS: number;
+  readonly WALLET_ASSET: string;
+  readonly WALLET_ASSET_DECIMALS: number;
+  readonly SERVICE_CALL_TIMEOUT_MS: number;
 }
 
 /** Deliveries of one Telegram update before it goes to the dead letters (and the user gets an apology). */
@@ -47,15 +57,42 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
   const webhookSettings = config.TELEGRAM_INGRESS === 'webhook' ? requireWebhookSettings(config) : undefined;
   const database = await context.openDatabase({ tables: gatewaySchema, migrationsFolder: gatewayMigrationsFolder });
   const i18n = createI18n();
+  const platform = await startGatewayPlatform<BotSession, BotGatewayConfig>(context, database.db);
 
-  const bot = new Bot<GatewayContext>(config.BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: 30 } });
+  const bot = new Bot<BotContext>(config.BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: 30 } });
   await bot.init();
   const botId = bot.botInfo.id;
   logger.info({ botId, username: bot.botInfo.username }, 'bot initialised');
   // First: the worker's middleware puts each update's inbox transaction on the context.
   const worker = createUpdateWorker({ bot, database, botId });
-  bot.use(createStartComposer({ database, namespace }));
+  bot.use(platform.floodLimit.middleware((ctx) => i18n.t(languageFromTelegram(ctx.from?.language_code), SLOW_DOWN_TEXT_KEY)));
   bot.use(createPingComposer({ i18n }));
+  const flags = await watchFlags({ nc: context.nats, namespace, logger: logger.child({ component: 'flags' }) });
+  context.onShutdown('flags', () => flags.stop());
+  installGatewayBot({
+    bot,
+    database,
+    sessions: platform.sessions,
+    callbackSecret: platform.callbackSecret,
+    logger,
+    registry: context.registry,
+    deps: {
+      namespace,
+      ledger: createCommandClient(context.nats, { namespace, timeoutMs: config.SERVICE_CALL_TIMEOUT_MS }),
+      chain: createCommandClient(context.nats, { namespace, timeoutMs: config.SERVICE_CALL_TIMEOUT_MS }),
+      flags,
+      asset: defineAsset(config.WALLET_ASSET, config.WALLET_ASSET_DECIMALS),
+      botUsername: bot.botInfo.username,
+      rates: platform.rates,
+      logger: logger.child({ component: 'flows' }),
+    },
+  });
+  // The ledger's blacklist, as the gateway's read model: a listed user is refused politely.
+  await consumeEventOnce(context, database, userBlacklistChangedV1, { action: 'track-blacklist', description: "Keeps the ledger's blacklist for the bot" }, (tx, event) =>
+    setBlacklisted(tx, event.data.userId, event.data.blacklisted),
+  );
+  const adminCommands = await serveGatewayAdminCommands({ nc: context.nats, namespace, database, logger: logger.child({ component: 'commands' }), registry: context.registry });
+  context.onShutdown('admin commands', () => adminCommands.stop(5_000));
   // Updates reach grammY through handleUpdate, which throws to the consumer runner (retry, then
   // dead letter); this handler covers any path through grammY's own loop.
   bot.catch((error) => {

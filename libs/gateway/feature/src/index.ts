@@ -14,3 +14,4 @@ export * from './sessions/index';
 export * from './buttons/index';
 export * from './limits/index';
 export * from './rates/index';
+export { startGatewayPlatform, callbackSecretOf, type GatewayPlatform, type GatewayPlatformConfig } from './platform';

@@ -30,8 +30,11 @@ export type FloodDecision = (typeof FloodDecisions)[keyof typeof FloodDecisions]
 export interface UserFloodLimit {
   /** Counts one update of `telegramUserId`. */
   check(telegramUserId: number): Promise<FloodDecision>;
-  /** Runs the chain for updates within the limit; answers the first update over it, drops the rest. */
-  middleware<C extends Context & I18nFlavor>(): MiddlewareFn<C>;
+  /**
+   * Runs the chain for updates within the limit; answers the first update over it, drops the rest.
+   * The answer is `slowDownText(ctx)`, by default `ctx.t('platform-slow-down')` (i18n installed before).
+   */
+  middleware<C extends Context>(slowDownText?: (ctx: C) => string): MiddlewareFn<C>;
 }
 
 function limiter(options: UserFloodLimitOptions, keyPrefix: string, points: number, durationSeconds: number): RateLimiterAbstract {
@@ -81,7 +84,8 @@ export function createUserFloodLimit(options: UserFloodLimitOptions): UserFloodL
 
   return {
     check,
-    middleware<C extends Context & I18nFlavor>(): MiddlewareFn<C> {
+    middleware<C extends Context>(slowDownText?: (ctx: C) => string): MiddlewareFn<C> {
+      const text = slowDownText ?? ((ctx: C) => (ctx as C & Partial<I18nFlavor>).t?.(SLOW_DOWN_TEXT_KEY) ?? SLOW_DOWN_TEXT_KEY);
       return async (ctx, next) => {
         const from = ctx.from;
         if (!from) return next();
@@ -90,7 +94,7 @@ export function createUserFloodLimit(options: UserFloodLimitOptions): UserFloodL
         options.logger.info({ telegramUserId: from.id, decision }, 'update over the flood limit');
         // A press still gets its answer, so the user's client stops its spinner.
         if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
-        if (decision === FloodDecisions.warn && ctx.chat) await ctx.api.sendMessage(ctx.chat.id, ctx.t(SLOW_DOWN_TEXT_KEY));
+        if (decision === FloodDecisions.warn && ctx.chat) await ctx.api.sendMessage(ctx.chat.id, text(ctx));
       };
     },
   };

@@ -43,6 +43,8 @@ export interface VersionedSessionStorageOptions {
   readonly breakerHalfOpenAfterMs?: number;
   /** Pause between sync passes. Default 1 s. */
   readonly syncIntervalMs?: number;
+  /** Clock, for tests. */
+  readonly now?: () => number;
 }
 
 /** What the storage is doing, for readiness details and tests. */
@@ -76,6 +78,14 @@ const REDIS_TTL_MS_DEFAULT = 7 * 24 * 60 * 60_000;
 const SYNC_INTERVAL_MS_DEFAULT = 1_000;
 /** The version Redis records for "no session at all", below every real version (which start at 1). */
 const ABSENT_VERSION = 0n;
+/**
+ * grammY writes a session back after every update that read it, changed or not. A write of exactly
+ * what this process read for the key moments ago is skipped; entries older than this are not
+ * trusted, since another process may have written since.
+ */
+const UNCHANGED_WRITE_SKIP_MS = 10_000;
+/** Keys whose last read is remembered for that comparison; the oldest are forgotten first. */
+const LAST_READS_MAX = 10_000;
 /** Keys one SCAN step asks Redis for while reconciling. */
 const RECONCILE_SCAN_COUNT = 500;
 
@@ -123,6 +133,16 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
   let loop: SupervisedLoop | undefined;
 
   const redisKey = (key: string): string => `${keyPrefix}${key}`;
+  const now = options.now ?? Date.now;
+  const lastReads = new Map<string, { json: string | null; atMs: number }>();
+  function rememberRead(key: string, json: string | null): void {
+    lastReads.delete(key);
+    if (lastReads.size >= LAST_READS_MAX) {
+      const oldest = lastReads.keys().next();
+      if (!oldest.done) lastReads.delete(oldest.value);
+    }
+    lastReads.set(key, { json, atMs: now() });
+  }
 
   async function redisGet(key: string): Promise<RedisRead> {
     if (!sessionRedis) return { kind: 'unavailable' };
@@ -161,6 +181,12 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
   }
 
   async function read(key: string): Promise<T | undefined> {
+    const value = await readNewest(key);
+    rememberRead(key, value === undefined ? null : JSON.stringify(value));
+    return value;
+  }
+
+  async function readNewest(key: string): Promise<T | undefined> {
     const cached = await redisGet(key);
     if (cached.kind === 'hit' && !mayHaveUnsynced && !redisSuspect) return valueOf(cached.entry.json);
     if (cached.kind === 'unavailable') {
@@ -180,8 +206,11 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
   }
 
   async function store(key: string, value: T | null): Promise<void> {
-    const version = await writeSessionVersion(options.db, key, value);
     const json = value === null ? null : JSON.stringify(value);
+    const lastRead = lastReads.get(key);
+    lastReads.delete(key);
+    if (lastRead && lastRead.json === json && now() - lastRead.atMs < UNCHANGED_WRITE_SKIP_MS) return;
+    const version = await writeSessionVersion(options.db, key, value);
     if (await redisPut(key, { version, json })) {
       await markSessionSynced(options.db, key, version);
       return;

@@ -201,6 +201,22 @@ describe('versioned session storage', () => {
     expect(await storage.read(key)).toEqual({ step: 'address', amount: '1' });
   });
 
+  it('skips writing back exactly what was just read (grammY writes every session it read)', async () => {
+    const storage = newStorage();
+    await storage.syncOnce();
+    const key = freshKey();
+    await storage.write(key, { step: 'amount' });
+    const read = await storage.read(key);
+    await storage.write(key, read!);
+    expect(await pgRow(key)).toMatchObject({ version: 1n });
+    await storage.read(key);
+    await storage.write(key, { step: 'address' });
+    expect(await pgRow(key)).toMatchObject({ version: 2n, value: { step: 'address' } });
+    // Without a read just before, an identical write is not skipped.
+    await storage.write(key, { step: 'address' });
+    expect(await pgRow(key)).toMatchObject({ version: 3n });
+  });
+
   it('keeps running on PostgreSQL alone without Redis', async () => {
     const storage = createVersionedSessionStorage<Dialog>({ db: pg.database.db, redis: undefined, logger: testLogger });
     const key = freshKey();

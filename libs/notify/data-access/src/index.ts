@@ -59,3 +59,4 @@ export {
   type BroadcastOutcome,
   type BroadcastTexts,
 } from './broadcasts.repository';
+export { decideOpsAlert, type OpsAlertDecision } from './ops-alerts.repository';

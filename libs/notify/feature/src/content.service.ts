@@ -5,6 +5,7 @@ import type { notifySchema } from '@strongbox/notify-data-access';
 import type { RuntimeConfig, ServiceContext } from '@strongbox/shared-runtime';
 import { parseAssetDecimals } from './assets';
 import { createBroadcasts } from './broadcasts';
+import { createOpsAlerts, startOpsAlertConsumers } from './ops-alerts';
 import type { NotifierContentConfig } from './content.config';
 import { startMoneyConsumers } from './money.consumers';
 import { startReadModelConsumers } from './read-model.consumers';
@@ -24,7 +25,19 @@ export async function startNotifierContent<TConfig extends RuntimeConfig & Notif
   database: Database<typeof notifySchema>,
 ): Promise<void> {
   const { config, namespace, logger, registry } = context;
-  const texts = createTexts(createI18n(), parseAssetDecimals(config.NOTIFY_ASSET_DECIMALS));
+  const assets = parseAssetDecimals(config.NOTIFY_ASSET_DECIMALS);
+  const texts = createTexts(createI18n(), assets);
+  const opsAlerts = createOpsAlerts({
+    texts,
+    logger: logger.child({ component: 'ops-alerts' }),
+    registry,
+    options: {
+      chatId: config.NOTIFY_OPS_CHAT_ID === undefined ? undefined : BigInt(config.NOTIFY_OPS_CHAT_ID),
+      dedupeWindowMs: config.NOTIFY_ALERT_DEDUPE_MS,
+      perMinuteMax: config.NOTIFY_ALERTS_PER_MINUTE_MAX,
+    },
+  });
+  await startOpsAlertConsumers(context, database, opsAlerts, assets);
   await startReadModelConsumers(context, database, texts);
   await startUserConsumers(context, database, texts);
   await startMoneyConsumers(context, database, texts);

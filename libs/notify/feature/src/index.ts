@@ -1,6 +1,7 @@
 export { startNotifier, type NotifierConfig } from './notifier.service';
 export { notifierContentEnv, type NotifierContentConfig } from './content.config';
 export { startNotifierContent } from './content.service';
+export { createOpsAlerts, startOpsAlertConsumers, type OpsAlert, type OpsAlerts } from './ops-alerts';
 export { createTexts, Templates, type Template, type Texts } from './texts';
 export { renderText, type Piece, type RenderedText } from './render';
 export { formatMoney, parseAssetDecimals, type AssetBook } from './assets';

@@ -2,3 +2,4 @@ export * from './service.runtime';
 export type { RuntimeConfig } from './runtime.config';
 export { eventConsumerSpec, EVENT_CONSUMER_DEFAULTS } from './consumer-spec';
 export { consumeEventOnce } from './consume-once';
+export { raiseAlert, ALERT_BUCKET_MS_DEFAULT, type AlertInput, type AlertTarget } from './raise-alert';

@@ -18,6 +18,7 @@ export { checkWithdrawalLimits, reviewReasons, ReviewReasons, WithdrawalLimitRea
 export { withdrawalMachine } from './withdrawal.machine';
 export { createTransferBatcher, TRANSFER_BATCH_MAX, TRANSFER_QUEUE_MAX, type TransferBatcher, type TransferBatcherOptions } from './transfer.batcher';
 export { createBlacklistOperations, isBlacklisted, type BlacklistOperations } from './blacklist.operations';
+export { createReferralStats } from './referral-stats.operations';
 export { createReferrals, ReferralOutcomes, type ReferralOutcome, type ReferralReward, type Referrals } from './referrals.handler';
 export { createDepositHandlers, type DepositHandlers } from './deposits.handler';
 export { ChainEventOutcomes, createWithdrawalLifecycle, type ChainEventOutcome, type WithdrawalLifecycle } from './withdrawal.lifecycle';

@@ -12,9 +12,11 @@ import {
   depositRevertedV1,
   disablePlanV1,
   getBalanceV1,
+  getReferralStatsV1,
   getWithdrawalTermsV1,
   LedgerCommandErrors,
   listHistoryV1,
+  listPlanDepositsV1,
   listPlansV1,
   manualAdjustmentV1,
   openAccountV1,
@@ -38,6 +40,7 @@ import { startPlanAccrualJob } from './plans.accrual';
 import { createPlanOperations } from './plans.operations';
 import { createTransferBatcher } from './transfer.batcher';
 import { createReferrals } from './referrals.handler';
+import { createReferralStats } from './referral-stats.operations';
 import { startWithdrawalAutoApproval } from './withdrawal.auto-approval';
 import { createWithdrawalLifecycle } from './withdrawal.lifecycle';
 
@@ -195,6 +198,7 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
   const outgoing = [Flags.emergencyStop] as const;
   const withdrawing = [Flags.emergencyStop, Flags.maintenance] as const;
   const plans = createPlanOperations({ database, namespace, assets: config.LEDGER_ASSETS });
+  const referralStats = createReferralStats({ database, reward: { asset: config.LEDGER_REFERRAL_REWARD_ASSET, amountMinor: config.LEDGER_REFERRAL_REWARD_MINOR } });
   const blacklist = createBlacklistOperations({ database, namespace, logger: logger.child({ component: 'blacklist' }) });
   const routes: AnyCommandRoute[] = [
     commandRoute(openAccountV1, (request) => guarded(breaker, () => operations.openAccount(request))),
@@ -212,6 +216,8 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     commandRoute(disablePlanV1, (request) => guarded(breaker, () => plans.disablePlan(request))),
     commandRoute(listPlansV1, (request) => guarded(breaker, () => plans.listPlans(request))),
     commandRoute(openPlanDepositV1, (request) => guarded(breaker, () => plans.openPlanDeposit(request))),
+    commandRoute(listPlanDepositsV1, (request) => guarded(breaker, () => plans.listPlanDeposits(request))),
+    commandRoute(getReferralStatsV1, (request) => guarded(breaker, () => referralStats.getReferralStats(request))),
   ];
   const commands = await serveCommands({ nc: context.nats, namespace, queue: 'ledger', routes, logger: logger.child({ component: 'commands' }), registry });
 

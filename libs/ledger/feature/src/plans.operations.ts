@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import {
   eventSubject,
@@ -6,6 +6,7 @@ import {
   planDepositOpenedV1,
   PLANS_PER_LIST_MAX,
   type disablePlanV1,
+  type listPlanDepositsV1,
   type listPlansV1,
   type openPlanDepositV1,
   type publishPlanV1,
@@ -333,6 +334,31 @@ export function createPlanOperations(options: PlanOperationsOptions) {
           }),
       ).catch(idempotencyError);
       return answer(response);
+    },
+
+    /**
+     * A user's deposits with their terms and interest so far: open ones by maturity (the next to
+     * return first), then matured ones, latest first. A read: no lock, no idempotency.
+     */
+    async listPlanDeposits(request: Request<typeof listPlanDepositsV1>): Promise<Wire<typeof listPlanDepositsV1>> {
+      const userId = request.userId.toLowerCase();
+      const rows = await database.db.transaction(
+        (tx) =>
+          tx
+            .select({ deposit: planDepositsTable, rateBps: plansTable.rateBps, termDays: plansTable.termDays })
+            .from(planDepositsTable)
+            .innerJoin(plansTable, and(eq(plansTable.code, planDepositsTable.planCode), eq(plansTable.version, planDepositsTable.planVersion)))
+            .where(and(eq(planDepositsTable.userId, userId), request.asset === undefined ? undefined : eq(planDepositsTable.asset, request.asset)))
+            .orderBy(
+              sql`case when ${planDepositsTable.state} = ${PlanDepositStates.open} then 0 else 1 end`,
+              sql`case when ${planDepositsTable.state} = ${PlanDepositStates.open} then ${planDepositsTable.maturesAt} end asc`,
+              desc(planDepositsTable.maturesAt),
+              asc(planDepositsTable.id),
+            )
+            .limit(request.limit),
+        { isolationLevel: ISOLATION },
+      );
+      return { deposits: rows.map((row) => planDepositWire(row.deposit, row)) };
     },
   };
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { commandReplySchema, commandTypeSubject, defineCommand, idempotencyKeySchema } from './define-command';
 import { ContractErrorCodes } from './errors';
-import { allCommands, transferV1 } from './ledger.commands';
+import { allCommands, getReferralStatsV1, transferV1 } from './ledger.commands';
+import { listPlanDepositsV1 } from './plan.commands';
 
 const base = {
   context: 'ledger' as const,
@@ -52,6 +53,39 @@ describe('the command catalogue', () => {
     for (const amount of ['0', '-1', '1.5', '1e6', '01', 1500000, '']) {
       expect(transferV1.request.safeParse({ ...request, amount }).success).toBe(false);
     }
+  });
+});
+
+describe('bot reads of plans and referrals', () => {
+  const userId = '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9e';
+
+  it('lists plan deposits with a bounded limit', () => {
+    expect(listPlanDepositsV1.request.parse({ userId })).toEqual({ userId, limit: 50 });
+    expect(listPlanDepositsV1.request.safeParse({ userId, limit: 51 }).success).toBe(false);
+    const deposit = {
+      depositId: '019a7c3e-5b1f-7d2a-8c3e-4f5a6b7c8d9f',
+      userId,
+      planCode: 'flex-30',
+      planVersion: 1,
+      asset: 'USDT',
+      principal: '100000000',
+      rateBps: 450,
+      termDays: 30,
+      openedAt: '2026-11-01T10:00:00.000Z',
+      maturesAt: '2026-12-01T10:00:00.000Z',
+      state: 'open',
+      accruedTotal: '0',
+    };
+    expect(listPlanDepositsV1.response.safeParse({ deposits: [deposit] }).success).toBe(true);
+    expect(listPlanDepositsV1.response.safeParse({ deposits: [{ ...deposit, accruedTotal: '-1' }] }).success).toBe(false);
+  });
+
+  it('answers referral stats with rewards per asset and the reward on offer', () => {
+    const stats = { invited: 2, rewardsPaid: [{ asset: 'USDT', amount: '5000000', count: 1 }], reward: { asset: 'USDT', amount: '5000000' } };
+    expect(getReferralStatsV1.response.safeParse(stats).success).toBe(true);
+    expect(getReferralStatsV1.response.safeParse({ ...stats, reward: { asset: 'USDT', amount: '0' } }).success).toBe(true);
+    expect(getReferralStatsV1.response.safeParse({ ...stats, invited: -1 }).success).toBe(false);
+    expect(getReferralStatsV1.response.safeParse({ ...stats, rewardsPaid: [{ asset: 'USDT', amount: '0', count: 1 }] }).success).toBe(false);
   });
 });
 

@@ -295,6 +295,23 @@ export const blacklistUserV1 = defineCommand({
   errors: [LedgerCommandErrors.unavailable],
 });
 
+export const getReferralStatsV1 = defineCommand({
+  context: 'ledger',
+  name: 'get-referral-stats',
+  version: 1,
+  description:
+    'What a user earned by inviting friends: how many registered with their code, the rewards paid to them (summed per ' +
+    'asset) and the reward a new referral pays now (its first credited deposit pays it; amount 0 when rewards are off).',
+  idempotent: false,
+  request: z.object({ userId: z.uuid() }),
+  response: z.object({
+    invited: z.number().int().min(0),
+    rewardsPaid: z.array(z.object({ asset: assetSchema, amount: positiveMinorUnitsSchema, count: z.number().int().min(1) })),
+    reward: z.object({ asset: assetSchema, amount: z.string().regex(/^(0|[1-9][0-9]{0,37})$/) }),
+  }),
+  errors: [LedgerCommandErrors.unavailable],
+});
+
 /** Every ledger command, for the docs generator. */
 export const ledgerCommands: readonly CommandDefinition[] = [
   openAccountV1,
@@ -308,6 +325,7 @@ export const ledgerCommands: readonly CommandDefinition[] = [
   rejectWithdrawalV1,
   manualAdjustmentV1,
   blacklistUserV1,
+  getReferralStatsV1,
 ];
 
 /** Every command the contracts declare, for the docs generator. */

@@ -179,5 +179,25 @@ export const openPlanDepositV1 = defineCommand({
   ],
 });
 
+/** Most deposits one `list-plan-deposits` answer carries. */
+export const PLAN_DEPOSITS_PER_LIST_MAX = 50;
+
+export const listPlanDepositsV1 = defineCommand({
+  context: 'ledger',
+  name: 'list-plan-deposits',
+  version: 1,
+  description:
+    "A user's plan deposits, open ones first (soonest maturity first), then matured ones (latest first), each with the " +
+    `interest credited so far. At most \`limit\` (default and maximum ${PLAN_DEPOSITS_PER_LIST_MAX}).`,
+  idempotent: false,
+  request: z.object({
+    userId: z.uuid(),
+    asset: assetSchema.optional(),
+    limit: z.number().int().min(1).max(PLAN_DEPOSITS_PER_LIST_MAX).default(PLAN_DEPOSITS_PER_LIST_MAX),
+  }),
+  response: z.object({ deposits: z.array(planDepositSchema).max(PLAN_DEPOSITS_PER_LIST_MAX) }),
+  errors: [UNAVAILABLE],
+});
+
 /** Every plan command, for the catalogue (`allCommands`) and the docs. */
-export const planCommands: readonly CommandDefinition[] = [publishPlanV1, disablePlanV1, listPlansV1, openPlanDepositV1];
+export const planCommands: readonly CommandDefinition[] = [publishPlanV1, disablePlanV1, listPlansV1, openPlanDepositV1, listPlanDepositsV1];

@@ -270,7 +270,7 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
     commandRoute(getDepositAddressV1, async (request) => {
       const address = await findDepositAddress(database.db, request.userId, chainId).catch(unavailable);
       if (!address) throw new CommandError(ChainCommandErrors.addressNotFound, 'this user has no deposit address yet', { retryable: true });
-      return { userId: request.userId, chainId, address: deriver.derive(address.derivationIndex) };
+      return { userId: request.userId, chainId, address: deriver.derive(address.derivationIndex), requiredConfirmations: config.CHAIN_CONFIRMATIONS };
     }),
     commandRoute(claimDepositV1, async (request) => {
       try {

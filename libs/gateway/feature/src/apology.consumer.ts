@@ -6,7 +6,7 @@ import type { LanguageCode } from '@strongbox/shared-contracts';
 import { processOnce, type DatabaseHandle, type DbExecutor } from '@strongbox/shared-db';
 import { usersTable } from '@strongbox/gateway-data-access';
 import type { Logger } from 'pino';
-import { languageFromTelegram } from './start.composer';
+import { languageFromTelegram } from './flows/user.middleware';
 import { chatIdOfUpdate, updateMessageId } from './update.store';
 
 // ---------------------------------------------------------------------------------------------

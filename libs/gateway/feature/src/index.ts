@@ -1,5 +1,8 @@
 export { startBotGateway, type BotGatewayConfig } from './bot-gateway.service';
-export { createStartComposer, languageFromTelegram, referralCodeFromPayload } from './start.composer';
+export { languageFromTelegram } from './flows/user.middleware';
+export { referralCodeFromPayload } from './flows/start.composer';
+export { installGatewayBot, type GatewayBotOptions } from './gateway.bot';
+export type { BotContext, BotSession, FlowDeps } from './flows/flow.context';
 export { createTelegramIngress, type TelegramIngress, type TelegramIngressStatus } from './telegram-ingress';
 export { createUpdateStore, chatIdOfUpdate, partitionOfUpdate, updateMessageId, type UpdateStore } from './update.store';
 export { createWebhookIngress, WebhookOutcomes, WEBHOOK_BODY_BYTES_MAX, type WebhookIngress, type WebhookIngressOptions, type WebhookOutcome } from './webhook.ingress';

@@ -1,6 +1,6 @@
 import { Composer, type Context } from 'grammy';
 import type { I18n } from '@grammyjs/i18n';
-import { languageFromTelegram } from './start.composer';
+import { languageFromTelegram } from './flows/user.middleware';
 
 /**
  * `/ping`: answers at once, in the user's Telegram language, touching nothing but the update's

@@ -33,7 +33,7 @@ export interface UpdateWorker {
  * bot.use(createPingComposer());
  * await context.consume({ spec, decode, handle: (update) => worker.handle(update) });
  */
-export function createUpdateWorker(options: { bot: Bot<GatewayContext>; database: DatabaseHandle; botId: number }): UpdateWorker {
+export function createUpdateWorker<C extends GatewayContext>(options: { bot: Bot<C>; database: DatabaseHandle; botId: number }): UpdateWorker {
   const { bot, database, botId } = options;
   const transactions: UpdateTransactions = new Map();
   bot.use(updateTransactionMiddleware(transactions));

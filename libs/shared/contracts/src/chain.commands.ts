@@ -27,7 +27,13 @@ export const getDepositAddressV1 = defineCommand({
   description: "The user's deposit address on the watched chain, for the bot to show.",
   idempotent: false,
   request: z.object({ userId: z.uuid() }),
-  response: z.object({ userId: z.uuid(), chainId: z.number().int().positive(), address: addressSchema }),
+  response: z.object({
+    userId: z.uuid(),
+    chainId: z.number().int().positive(),
+    address: addressSchema,
+    /** Confirmations after which a deposit to the address is credited (absent from older watchers). */
+    requiredConfirmations: z.number().int().positive().optional(),
+  }),
   errors: [ChainCommandErrors.addressNotFound, ChainCommandErrors.unavailable],
 });
 

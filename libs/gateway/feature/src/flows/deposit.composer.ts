@@ -38,7 +38,7 @@ export function createDepositComposer(deps: FlowDeps): Composer<BotContext> {
       .text(ctx.t('deposit-claim'), deps.buttons.sign(ctx, { action: 'dep.claim', intentId }))
       .row()
       .text(ctx.t('menu-back'), deps.buttons.sign(ctx, { action: 'menu.show', intentId }));
-    await ctx.reply(ctx.t('deposit-address', { asset: deps.asset.code, chainId: address.chainId, address: address.address, confirmations: deps.depositConfirmations }));
+    await ctx.reply(ctx.t('deposit-address', { asset: deps.asset.code, chainId: address.chainId, address: address.address, confirmations: address.requiredConfirmations ?? '—' }));
     await ctx.replyWithPhoto(new InputFile(await depositQrPng(address.address), 'deposit-address.png'), {
       caption: ctx.t('deposit-qr-caption', { address: address.address }),
       reply_markup: keyboard,

@@ -5,6 +5,7 @@ import type { FlagWatcher, CommandClient } from '@strongbox/shared-messaging';
 import type { Asset } from '@strongbox/shared-domain';
 import type { UserRow } from '@strongbox/gateway-data-access';
 import type { SignedButtons } from '../buttons';
+import type { ExchangeRates } from '../rates';
 import type { GatewayContext } from '../update.context';
 
 // ---------------------------------------------------------------------------------------------
@@ -53,8 +54,8 @@ export interface FlowDeps {
   readonly asset: Asset;
   /** The bot's @username, for referral links. */
   readonly botUsername: string;
-  /** Confirmations a deposit needs before it is credited, as shown to users. */
-  readonly depositConfirmations: number;
+  /** Exchange rates for fiat values on the balance screen; undefined when none are configured. */
+  readonly rates: ExchangeRates | undefined;
   readonly logger: Logger;
 }
 

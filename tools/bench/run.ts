@@ -3,6 +3,7 @@
 // JSON object on the last line of stdout). See README.md.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseBotBenchArgs, runBotBench } from './bot.bench';
 import { parseChainBenchArgs, runChainBench } from './chain.bench';
 import { parseLedgerBenchArgs, runLedgerBench } from './ledger.bench';
 
@@ -11,6 +12,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   ledger: (argv) => runLedgerBench(root, parseLedgerBenchArgs(argv)),
   chain: (argv) => runChainBench(root, parseChainBenchArgs(argv)),
+  bot: (argv) => runBotBench(root, parseBotBenchArgs(argv)),
 };
 
 const [name, ...argv] = process.argv.slice(2);

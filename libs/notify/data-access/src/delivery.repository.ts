@@ -42,77 +42,19 @@ export interface ClaimResult {
  * Claims the next due notification, in queue order (priority, then sequence), and commits it as
  * `sending` (attempts + 1, `sent_at` = now) before returning: the caller sends right after.
  *
- * A row is taken only if it is its chat's oldest open one and no request to the chat is in
- * flight, and the chat's last request left at least `chatIntervalMs` ago. `FOR UPDATE SKIP LOCKED`
- * keeps replicas off each other's candidates; a per-chat advisory lock, held to commit, makes the
- * chat checks exact across replicas (they run in a statement that starts after the lock is held,
- * so they see any other replica's committed claim).
+ * A row is taken only if it is its chat's oldest open one, no request to the chat is in flight, its
+ * user has not blocked the bot (else it turns `blocked`), and the chat's last request was recorded
+ * at least `chatIntervalMs` ago (else it is deferred). `FOR UPDATE SKIP LOCKED` keeps replicas off
+ * each other's rows; a per-chat advisory lock, taken before the chat checks run in statements of
+ * their own, makes those checks exact across replicas. It all runs in the plpgsql function
+ * `notify_claim_next` (migration 0003), one round trip, autocommitted.
  */
 export async function claimNextNotification(database: DatabaseHandle, options: ClaimOptions): Promise<ClaimResult> {
-  return database.db.transaction(
-    async (tx) => {
-      const candidates = rowsOf(
-        await tx.execute(sql`
-          select n.id, n.sequence::text as sequence, n.chat_id::text as chat_id, n.user_id
-          from notifications n
-          where n.state = 'pending' and n.not_before <= now()
-            and not exists (
-              select 1 from notifications o
-              where o.chat_id = n.chat_id and o.state in ('pending', 'sending') and o.id <> n.id
-                and (o.state = 'sending' or o.sequence < n.sequence))
-          order by n.priority, n.sequence
-          limit ${options.candidatesMax}
-          for update of n skip locked`),
-      );
-      let skippedBlocked = 0;
-      for (const candidate of candidates) {
-        const id = candidate['id'] as string;
-        const chatId = candidate['chat_id'] as string;
-        const userId = (candidate['user_id'] as string | null) ?? null;
-        const [lock] = rowsOf(await tx.execute(sql`select pg_try_advisory_xact_lock(${chatLockKey(chatId)}) as locked`));
-        if (lock?.['locked'] !== true) continue;
-        const [check] = rowsOf(
-          await tx.execute(sql`
-            select
-              exists (
-                select 1 from notifications o
-                where o.chat_id = ${chatId}::bigint and o.id <> ${id} and o.state in ('pending', 'sending')
-                  and (o.state = 'sending' or o.sequence < ${candidate['sequence'] as string}::bigint)) as busy,
-              coalesce((select r.blocked_at is not null from recipients r where r.user_id = ${userId}::uuid), false) as blocked,
-              (select extract(epoch from (clock_timestamp() - max(s.sent_at))) * 1000 from notifications s
-                where s.chat_id = ${chatId}::bigint and s.id <> ${id}) as since_last_ms`),
-        );
-        if (check === undefined || check['busy'] === true) continue;
-        if (check['blocked'] === true) {
-          await tx.execute(sql`update notifications set state = 'blocked', last_error = 'the user has blocked the bot' where id = ${id}`);
-          skippedBlocked += 1;
-          continue;
-        }
-        const sinceLastMs = check['since_last_ms'] === null ? Number.POSITIVE_INFINITY : Number(check['since_last_ms']);
-        if (sinceLastMs < options.chatIntervalMs) {
-          // Out of the candidate scan until the chat may take a message again.
-          const waitMs = Math.ceil(options.chatIntervalMs - sinceLastMs);
-          await tx.execute(sql`update notifications set not_before = clock_timestamp() + ${waitMs} * interval '1 millisecond' where id = ${id}`);
-          continue;
-        }
-        const [row] = rowsOf(
-          await tx.execute(sql`
-            update notifications set state = 'sending', attempts = attempts + 1, sent_at = clock_timestamp()
-            where id = ${id}
-            returning id, sequence::text as sequence, user_id, chat_id::text as chat_id, priority, template, language_code, text,
-              entities, causation_id, attempts`),
-        );
-        if (row === undefined) continue;
-        // The chat's later rows leave the candidate scan for one interval; each is checked again then.
-        await tx.execute(sql`
-          update notifications set not_before = greatest(not_before, clock_timestamp() + ${options.chatIntervalMs} * interval '1 millisecond')
-          where chat_id = ${chatId}::bigint and state = 'pending' and id <> ${id}`);
-        return { notification: toClaimed(row), skippedBlocked };
-      }
-      return { notification: undefined, skippedBlocked };
-    },
-    { isolationLevel: 'read committed' },
-  );
+  const [result] = await database.sql<Array<{ claim: { skipped: number; row: Record<string, unknown> | null } }>>`
+    select notify_claim_next(${options.chatIntervalMs}::double precision, ${options.candidatesMax}::integer) as claim`;
+  const claim = result?.claim;
+  if (claim === undefined) throw new Error('notify_claim_next returned no row');
+  return { notification: claim.row === null ? undefined : toClaimed(claim.row), skippedBlocked: claim.skipped };
 }
 
 /** What Telegram's answer (or its absence) means for a claimed notification. */
@@ -232,12 +174,6 @@ export async function countPendingByPriority(database: DatabaseHandle): Promise<
   return new Map(rows.map((row) => [Number(row['priority']), Number(row['pending'])]));
 }
 
-// The advisory lock space is the whole database, shared by every namespace's schema: the key
-// includes the schema so two stacks never contend for one chat's lock.
-function chatLockKey(chatId: string) {
-  return sql`hashtextextended(current_schema() || ':notify-chat:' || ${chatId}, 0)`;
-}
-
 function rowsOf(result: unknown): Array<Record<string, unknown>> {
   return [...(result as Iterable<Record<string, unknown>>)];
 }
@@ -246,12 +182,13 @@ function updated(result: unknown): boolean {
   return rowsOf(result).length > 0;
 }
 
+/** From `to_jsonb(notifications row)`: bigint columns arrive as JSON numbers (chat ids fit in 52 bits). */
 function toClaimed(row: Record<string, unknown>): ClaimedNotification {
   return {
     id: row['id'] as string,
-    sequence: BigInt(row['sequence'] as string),
+    sequence: BigInt(row['sequence'] as number),
     userId: (row['user_id'] as string | null) ?? null,
-    chatId: BigInt(row['chat_id'] as string),
+    chatId: BigInt(row['chat_id'] as number),
     priority: Number(row['priority']),
     template: row['template'] as string,
     languageCode: row['language_code'] as LanguageCode,

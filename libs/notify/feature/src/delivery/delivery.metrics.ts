@@ -33,11 +33,22 @@ export function createDeliveryMetrics(registry: Registry) {
     name: 'strongbox_notify_rate_limiter_redis',
     help: '1 while the global rate limit is shared through Redis, 0 while this replica uses its in-memory share.',
   });
+  const slotsMissed = getOrCreateCounter(registry, {
+    name: 'strongbox_notify_slots_missed_total',
+    help: 'Global send slots given up because the lane woke (late_wake) or its claim finished (late_claim) too late to send on time: a replica short of CPU or database time.',
+    labelNames: ['reason'],
+  });
+  const claimSeconds = getOrCreateHistogram(registry, {
+    name: 'strongbox_notify_claim_seconds',
+    help: 'Time of one claim transaction (finding and committing the next notification to send).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  });
+  for (const reason of ['late_wake', 'late_claim']) slotsMissed.inc({ reason }, 0);
   for (const outcome of DeliveryOutcomeLabels) outcomes.inc({ outcome }, 0);
   for (const priority of ['0', '1', '2', '3']) queueDepth.set({ priority }, 0);
   http429.inc(0);
   for (const reason of ['timeout', 'stale']) unconfirmed.inc({ reason }, 0);
-  return { outcomes, queueDepth, sendSeconds, http429, unconfirmed, limiterOnRedis };
+  return { outcomes, queueDepth, sendSeconds, http429, unconfirmed, limiterOnRedis, slotsMissed, claimSeconds };
 }
 
 export type DeliveryMetrics = ReturnType<typeof createDeliveryMetrics>;

@@ -62,9 +62,18 @@ export interface DeliveryWorker {
 const RETRY_DELAY_MS_INITIAL_DEFAULT = 500;
 const IDLE_POLL_MS_DEFAULT = 200;
 const SWEEP_INTERVAL_MS_DEFAULT = 5_000;
-const RATE_HEADROOM_DEFAULT = 0.01;
+const RATE_HEADROOM_DEFAULT = 0.015;
 const CHAT_INTERVAL_MARGIN_MS_DEFAULT = 50;
 const CANDIDATES_MAX = 32;
+/**
+ * A send may leave at most this long after its slot. Slots are spaced `headroom` (1.5 %, 15 ms per
+ * second) wider than the limit; lateness eats into that margin, and a burst of late sends after an
+ * event-loop stall would put more than the limit into one sliding second.
+ */
+const SLOT_LATENESS_MS_MAX = 5;
+/** Bounds of the head start a claim gets before its slot (see observeClaim). */
+const CLAIM_LEAD_MS_MIN = 2;
+const CLAIM_LEAD_MS_MAX = 100;
 /** Added to Telegram's retry_after: its whole seconds are rounded, the emulator's up. */
 const RETRY_AFTER_MARGIN_MS = 100;
 /** Back-off while PostgreSQL refuses an outcome write. */
@@ -159,6 +168,8 @@ export async function startDelivery(context: DeliveryContext, database: Database
 class Lanes {
   private idleCheck: Promise<void> | undefined;
   private idle = false;
+  private claimMsAverage = CLAIM_LEAD_MS_MIN;
+  private claimLeadMs = CLAIM_LEAD_MS_MIN;
   /** Network errors and 5xx in a row, across lanes: Telegram-wide trouble backs off everyone. */
   private failureStreak = 0;
 
@@ -202,17 +213,44 @@ class Lanes {
         await this.waitForWork(signal);
         continue;
       }
-      const waitMs = await this.limiter.reserve();
-      if (waitMs > 0) await sleep(waitMs, signal);
+      let slotAtMs = await this.reserveSlot();
+      // Claim just early enough to be ready at the slot: the claim's own time must not shift the send.
+      await sleepUntil(slotAtMs - this.claimLeadMs, signal);
+      if (performance.now() > slotAtMs + SLOT_LATENESS_MS_MAX) {
+        this.metrics.slotsMissed.inc({ reason: 'late_wake' });
+        continue;
+      }
+      const claimStartedMs = performance.now();
       const claim = await claimNextNotification(this.database, { chatIntervalMs, candidatesMax: CANDIDATES_MAX });
+      this.observeClaim(performance.now() - claimStartedMs);
       if (claim.skippedBlocked > 0) this.metrics.outcomes.inc({ outcome: 'skipped_blocked' }, claim.skippedBlocked);
       if (claim.notification === undefined) {
         this.idle = true;
         continue;
       }
-      // Nothing may come between the committed claim and the request: that is the unknown window.
+      // A claim that overran its slot waits for a new one: a late send would crowd the next sends
+      // into one of Telegram's one-second windows. The wait is only ever a few slots long.
+      while (performance.now() > slotAtMs + SLOT_LATENESS_MS_MAX) {
+        this.metrics.slotsMissed.inc({ reason: 'late_claim' });
+        slotAtMs = await this.reserveSlot();
+        await sleepUntil(slotAtMs, this.stopping).catch(() => undefined);
+      }
+      await sleepUntil(slotAtMs, this.stopping).catch(() => undefined);
       await this.deliver(claim.notification);
     }
+  }
+
+  /** The next global slot, as a `performance.now()` time. */
+  private async reserveSlot(): Promise<number> {
+    const waitMs = await this.limiter.reserve();
+    return performance.now() + waitMs;
+  }
+
+  /** The lead is twice the recent claim time (an exponential average), within bounds. */
+  private observeClaim(claimMs: number): void {
+    this.metrics.claimSeconds.observe(claimMs / 1_000);
+    this.claimMsAverage = this.claimMsAverage * 0.9 + claimMs * 0.1;
+    this.claimLeadMs = Math.min(CLAIM_LEAD_MS_MAX, Math.max(CLAIM_LEAD_MS_MIN, 2 * this.claimMsAverage));
   }
 
   /** One lane polls for due work while the rest wait on it, so an idle replica spends no slots. */
@@ -336,4 +374,10 @@ class Sweeper {
     const depth = await countPendingByPriority(this.database);
     for (const priority of [0, 1, 2, 3]) this.metrics.queueDepth.set({ priority: String(priority) }, depth.get(priority) ?? 0);
   }
+}
+
+/** Sleeps until `atMs` (a `performance.now()` time); returns at once when it has passed. */
+async function sleepUntil(atMs: number, signal: AbortSignal): Promise<void> {
+  const waitMs = atMs - performance.now();
+  if (waitMs > 0) await sleep(waitMs, signal);
 }

@@ -1,7 +1,8 @@
 // The `npm start` launcher (started by tools/dev/start.mjs under Node >= 22): checks PostgreSQL,
 // NATS and Redis, builds the services, starts anvil and the Bot API emulator when no chain node or
-// bot token is configured, runs the five services with readable prefixed logs, prints where each
-// listens, and stops everything cleanly on Ctrl-C.
+// bot token is configured (with a web chat page, to use the bot from a browser), runs the five
+// services with readable prefixed logs, prints where each listens, and stops everything cleanly on
+// Ctrl-C.
 //
 // Options: --demo sends /start from a test user once the stack is ready and prints the welcome.
 import { createServer } from 'node:net';
@@ -11,7 +12,7 @@ import postgres from 'postgres';
 import { connect } from '@nats-io/transport-node';
 import { Wallet } from 'ethers';
 import { deployTestToken, startAnvil, startStack, SERVICE_NAMES, testChainWatcherEnv, type AnvilNode, type ServiceName } from '@strongbox/shared-stack';
-import { startBotApiEmulator, type BotApiEmulator } from '@strongbox/shared-testing';
+import { startBotApiEmulator, startWebChat, type BotApiEmulator, type WebChat } from '@strongbox/shared-testing';
 import { buildServices } from '../build/build';
 
 const env = process.env;
@@ -172,6 +173,7 @@ if (anvil) {
 
 let emulator: BotApiEmulator | undefined;
 let chatConsole: ReturnType<typeof startChatConsole> | undefined;
+let webChat: WebChat | undefined;
 let botToken = env['BOT_TOKEN'];
 let telegramApiRoot = env['TELEGRAM_API_ROOT'] ?? 'https://api.telegram.org';
 if (!botToken) {
@@ -179,6 +181,7 @@ if (!botToken) {
   botToken = emulator.token;
   telegramApiRoot = emulator.apiRoot;
   chatConsole = startChatConsole(emulator, (await portIsFree(8090)) ? 8090 : 0);
+  webChat = await startWebChat({ emulator, port: (await portIsFree(8088)) ? 8088 : 0 });
 }
 
 const opsPorts = Object.fromEntries(SERVICE_NAMES.map((name, index) => [name, opsPortBase + index])) as Record<ServiceName, number>;
@@ -206,6 +209,7 @@ async function stopAll(code: number): Promise<never> {
     await stack.stop(15_000);
     await anvil?.stop();
     chatConsole?.close();
+    await webChat?.close();
     await emulator?.close();
     console.log('stopped.');
   }
@@ -233,6 +237,7 @@ try {
   console.log(`  chain node     ${chainRpcUrl}${anvil ? '  (anvil)' : ''}`);
   if (emulator) {
     console.log(`  Telegram       ${emulator.apiRoot}  (Bot API emulator)`);
+    if (webChat) console.log(`  web chat       ${webChat.url}  — open it in a browser to use the bot as any user`);
     console.log(`  chat console   http://127.0.0.1:${address(chatConsole)}  — curl -XPOST localhost:${address(chatConsole)}/send -d '{"userId":1,"text":"/start"}'`);
   }
   console.log('Ctrl-C stops everything.\n');

@@ -45,6 +45,7 @@ export {
   CALLBACKS_PENDING_MAX,
   CALLBACK_ANSWERS_MAX,
   CHATS_MAX,
+  FILE_BYTES_KEPT_MAX,
   MESSAGES_PER_CHAT_MAX,
   SENT_MESSAGES_MAX,
   UPDATES_PENDING_MAX,
@@ -62,3 +63,4 @@ export type {
   SentMessageVersion,
   SentPhoto,
 } from './bot-api/bot-api.types';
+export { startWebChat, type WebChat, type WebChatOptions } from './web-chat/web-chat.server';

@@ -251,6 +251,10 @@ class BotApiEmulatorServer implements BotApiEmulator {
     });
   }
 
+  fileBytes(fileId: string): Buffer | undefined {
+    return this.state.fileBytes(fileId);
+  }
+
   callbackAnswers(): CallbackAnswer[] {
     return this.state.callbackAnswers();
   }

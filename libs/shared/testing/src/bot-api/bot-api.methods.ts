@@ -358,7 +358,7 @@ function resolvePhoto(photo: UploadedFile | string, state: BotApiState): { file:
     if (width + height > PHOTO_DIMENSIONS_SUM_MAX || Math.max(width, height) / Math.min(width, height) > PHOTO_SIDE_RATIO_MAX) {
       throw badRequest('PHOTO_INVALID_DIMENSIONS');
     }
-    const file = state.storeFile({ sizeBytes: photo.data.length, width, height });
+    const file = state.storeFile({ sizeBytes: photo.data.length, width, height }, photo.data);
     return {
       file,
       sent: { source: 'upload', fileId: file.fileId, sizeBytes: photo.data.length, filename: photo.filename, url: undefined, width, height },

@@ -23,6 +23,8 @@ export const VERSIONS_PER_MESSAGE_MAX = 1_000;
 export const CALLBACKS_PENDING_MAX = 10_000;
 export const CALLBACK_ANSWERS_MAX = 10_000;
 export const FILES_MAX = 10_000;
+/** Bytes of uploaded photos kept for `fileBytes` (the web chat shows them); the oldest go first. */
+export const FILE_BYTES_KEPT_MAX = 32 * 1024 * 1024;
 export const COMMAND_SETS_MAX = 1_000;
 
 /** A sent message as the emulator tracks it; `sentMessages()` hands out frozen copies. */
@@ -78,6 +80,8 @@ export class BotApiState {
   private nextUpdateId = 10_000_001;
   private readonly sent: SentRecord[] = [];
   private readonly files = new Map<string, StoredFile>();
+  private readonly fileData = new Map<string, Buffer>();
+  private fileDataBytes = 0;
   private readonly pendingCallbacks = new Set<string>();
   private nextCallbackNumber = 1;
   private readonly answers: CallbackAnswer[] = [];
@@ -346,7 +350,7 @@ export class BotApiState {
     this.answers.push(answer);
   }
 
-  storeFile(file: Omit<StoredFile, 'fileId' | 'fileUniqueId'>): StoredFile {
+  storeFile(file: Omit<StoredFile, 'fileId' | 'fileUniqueId'>, data?: Buffer): StoredFile {
     if (this.files.size >= FILES_MAX) {
       const oldest = this.files.keys().next();
       if (oldest.done !== true) this.files.delete(oldest.value);
@@ -357,7 +361,21 @@ export class BotApiState {
       fileUniqueId: `AQAD${randomBytes(8).toString('base64url')}`,
     };
     this.files.set(stored.fileId, stored);
+    if (data !== undefined && data.length <= FILE_BYTES_KEPT_MAX) {
+      while (this.fileDataBytes + data.length > FILE_BYTES_KEPT_MAX) {
+        const oldest = this.fileData.entries().next();
+        if (oldest.done === true) break;
+        this.fileData.delete(oldest.value[0]);
+        this.fileDataBytes -= oldest.value[1].length;
+      }
+      this.fileData.set(stored.fileId, data);
+      this.fileDataBytes += data.length;
+    }
     return stored;
+  }
+
+  fileBytes(fileId: string): Buffer | undefined {
+    return this.fileData.get(fileId);
   }
 
   file(fileId: string): StoredFile | undefined {

@@ -126,6 +126,8 @@ export interface BotApiEmulator {
   /** The first sent message (already there or still to come, edits included) that satisfies `predicate`. */
   waitForMessage(predicate: (message: SentMessage) => boolean, options: { timeoutMs: number }): Promise<SentMessage>;
   callbackAnswers(): CallbackAnswer[];
+  /** The bytes of an uploaded photo (for showing it), while within FILE_BYTES_KEPT_MAX; undefined otherwise. */
+  fileBytes(fileId: string): Buffer | undefined;
   /** Calls with a valid token, oldest first, optionally of one method (case-insensitive). */
   calls(method?: string): RecordedCall[];
   /** The webhook the bot set, or null while it polls. */

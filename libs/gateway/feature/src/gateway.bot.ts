@@ -13,6 +13,11 @@ import { createStartComposer } from './flows/start.composer';
 import { createBalanceComposer } from './flows/balance.composer';
 import { createDepositComposer } from './flows/deposit.composer';
 import { createWithdrawComposer } from './flows/withdraw.composer';
+import { createTransferComposer } from './flows/transfer.composer';
+import { createPlansComposer } from './flows/plans.composer';
+import { createReferralComposer } from './flows/referral.composer';
+import { createSupportComposer } from './flows/support.composer';
+import { createRecoverComposer } from './flows/recover.composer';
 
 export interface GatewayBotOptions {
   readonly bot: Bot<BotContext>;
@@ -59,6 +64,11 @@ export function installGatewayBot(options: GatewayBotOptions): FlowDeps {
   bot.use(createBalanceComposer(deps));
   bot.use(createDepositComposer(deps));
   bot.use(createWithdrawComposer(deps));
+  bot.use(createTransferComposer(deps));
+  bot.use(createPlansComposer(deps));
+  bot.use(createReferralComposer(deps));
+  bot.use(createSupportComposer(deps));
+  bot.use(createRecoverComposer(deps));
 
   const fallback = new Composer<BotContext>();
   fallback.chatType('private').on('message', async (ctx) => {

@@ -23,8 +23,12 @@ menu-command-menu = Main menu
 menu-command-balance = Balance and history
 menu-command-deposit = Deposit address
 menu-command-withdraw = Withdraw
+menu-command-transfer = Send to another wallet
+menu-command-plans = Savings plans
+menu-command-referral = Invite friends
 menu-command-support = Support
 menu-command-recover = Recover an account
+menu-command-recovery-code = New recovery code
 menu-command-language = Change language
 
 ## Refusals and degraded service
@@ -100,6 +104,11 @@ transfer-recipient-self = That is your own wallet.
 transfer-ask-amount = How much { $asset } do you want to send? Available: { $available } { $asset }.
 transfer-confirm = Send { $amount } { $asset } to wallet { $recipient }?
 transfer-done = Sent { $amount } { $asset } to wallet { $recipient }.
+transfer-recipient-empty = Send the recipient's wallet code.
+transfer-recipient-format = A wallet code is 9 letters, digits, “-” or “_”, for example Ab3-x_9Qz.
+transfer-insufficient = Not enough funds: { $available } { $asset } available.
+transfer-emergency-stop = Transfers are halted for safety right now. Your funds are safe; please try later.
+transfer-refused = The transfer was refused. Please contact support with /support.
 
 ## Plans
 plans-title = Savings plans
@@ -113,6 +122,11 @@ plans-my-title = Your plan deposits
 plans-my-line = { $name }: { $amount } { $asset }, interest so far { $accrued } { $asset }, matures { $maturity }
 plans-my-empty = You have no plan deposits.
 plans-my-button = My deposits
+plans-my-line-matured = { $name }: { $amount } { $asset } returned on { $maturity }, interest { $accrued } { $asset }
+plans-amount-limit = { $name } takes { $min } to { $max } { $asset }.
+plans-insufficient = Not enough funds: { $available } { $asset } available.
+plans-confirm = Put { $amount } { $asset } into { $name } at { $rate }% a year for { $days } days? The money is locked until the end of the term.
+plans-terms-changed = The terms of { $name } have changed. Open the plans again to see the current ones.
 
 ## Referral
 referral-info =
@@ -121,6 +135,11 @@ referral-info =
     You get { $reward } { $asset } when an invited friend's first deposit is credited.
     Your wallet code: { $code }
 referral-stats = Friends invited: { $invited }. Rewards received: { $rewards }.
+referral-info-no-reward =
+    Invite friends with your link:
+    { $link }
+    Your wallet code: { $code }
+referral-no-code = Your wallet has no code yet. Please contact support with /support.
 
 ## Support
 support-menu = Support
@@ -144,6 +163,9 @@ support-status-closed = closed
 support-status-cancelled = cancelled
 support-cancelled = Request #{ $number } is cancelled.
 support-cannot-cancel = Request #{ $number } can no longer be cancelled.
+support-choose-category = Choose a category with the buttons above.
+support-description-invalid = The description must be { $min } to { $max } characters of plain text.
+support-contact-invalid = The contact must be { $min } to { $max } characters of plain text, or “-” to skip.
 
 ## Account recovery
 recover-ask-code = Send your recovery code (16 characters, e.g. ABCD-EFGH-JKMN-PQRS).
@@ -152,6 +174,8 @@ recover-code-invalid = This recovery code is not valid.
 recover-already-registered = This Telegram account already has a wallet; recovery moves a wallet only to a new account.
 recover-conflict = Another account has already asked to recover this wallet.
 recovery-code-new = Your new recovery code: { $code }. The old one no longer works. It is shown only once.
+recovery-code-confirm = A new recovery code replaces your current one, which stops working. Continue?
+recovery-code-confirm-button = 🔑 New code
 
 ## Input errors
 input-too-long = That is too long: at most { $max } characters.

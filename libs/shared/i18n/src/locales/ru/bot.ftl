@@ -23,8 +23,12 @@ menu-command-menu = Главное меню
 menu-command-balance = Баланс и история
 menu-command-deposit = Адрес для пополнения
 menu-command-withdraw = Вывод средств
+menu-command-transfer = Перевод на другой кошелёк
+menu-command-plans = Накопительные планы
+menu-command-referral = Пригласить друзей
 menu-command-support = Поддержка
 menu-command-recover = Восстановить аккаунт
+menu-command-recovery-code = Новый код восстановления
 menu-command-language = Сменить язык
 
 ## Отказы и работа в ограниченном режиме
@@ -100,6 +104,11 @@ transfer-recipient-self = Это ваш собственный кошелёк.
 transfer-ask-amount = Сколько { $asset } отправить? Доступно: { $available } { $asset }.
 transfer-confirm = Отправить { $amount } { $asset } на кошелёк { $recipient }?
 transfer-done = Отправлено { $amount } { $asset } на кошелёк { $recipient }.
+transfer-recipient-empty = Отправьте код кошелька получателя.
+transfer-recipient-format = Код кошелька — 9 символов: латинские буквы, цифры, «-» или «_», например Ab3-x_9Qz.
+transfer-insufficient = Недостаточно средств: доступно { $available } { $asset }.
+transfer-emergency-stop = Переводы сейчас остановлены ради безопасности. Ваши средства в сохранности; попробуйте позже.
+transfer-refused = Перевод отклонён. Пожалуйста, обратитесь в поддержку: /support.
 
 ## Планы
 plans-title = Накопительные планы
@@ -113,6 +122,11 @@ plans-my-title = Ваши вклады
 plans-my-line = { $name }: { $amount } { $asset }, начислено { $accrued } { $asset }, до { $maturity }
 plans-my-empty = У вас нет вкладов.
 plans-my-button = Мои вклады
+plans-my-line-matured = { $name }: { $amount } { $asset } возвращено { $maturity }, начислено { $accrued } { $asset }
+plans-amount-limit = { $name } принимает от { $min } до { $max } { $asset }.
+plans-insufficient = Недостаточно средств: доступно { $available } { $asset }.
+plans-confirm = Вложить { $amount } { $asset } в { $name } под { $rate }% годовых на { $days } дн.? Деньги будут заблокированы до конца срока.
+plans-terms-changed = Условия { $name } изменились. Откройте планы снова, чтобы увидеть текущие.
 
 ## Рефералы
 referral-info =
@@ -121,6 +135,11 @@ referral-info =
     Вы получите { $reward } { $asset }, когда будет зачислено первое пополнение приглашённого друга.
     Код вашего кошелька: { $code }
 referral-stats = Приглашено друзей: { $invited }. Получено наград: { $rewards }.
+referral-info-no-reward =
+    Приглашайте друзей по вашей ссылке:
+    { $link }
+    Код вашего кошелька: { $code }
+referral-no-code = У вашего кошелька ещё нет кода. Пожалуйста, обратитесь в поддержку: /support.
 
 ## Поддержка
 support-menu = Поддержка
@@ -144,6 +163,9 @@ support-status-closed = закрыто
 support-status-cancelled = отменено
 support-cancelled = Обращение №{ $number } отменено.
 support-cannot-cancel = Обращение №{ $number } уже нельзя отменить.
+support-choose-category = Выберите категорию кнопками выше.
+support-description-invalid = Описание должно быть обычным текстом длиной от { $min } до { $max } символов.
+support-contact-invalid = Контакт должен быть обычным текстом длиной от { $min } до { $max } символов, или «-», чтобы пропустить.
 
 ## Восстановление аккаунта
 recover-ask-code = Отправьте код восстановления (16 символов, например ABCD-EFGH-JKMN-PQRS).
@@ -152,6 +174,8 @@ recover-code-invalid = Этот код восстановления недейс
 recover-already-registered = У этого аккаунта Telegram уже есть кошелёк; восстановить кошелёк можно только на новый аккаунт.
 recover-conflict = Восстановление этого кошелька уже запросил другой аккаунт.
 recovery-code-new = Ваш новый код восстановления: { $code }. Старый больше не действует. Код показывается только один раз.
+recovery-code-confirm = Новый код восстановления заменит текущий, и тот перестанет действовать. Продолжить?
+recovery-code-confirm-button = 🔑 Новый код
 
 ## Ошибки ввода
 input-too-long = Слишком длинно: не больше { $max } символов.

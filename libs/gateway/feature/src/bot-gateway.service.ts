@@ -13,6 +13,7 @@ import { startGatewayPlatform, type GatewayPlatformConfig } from './platform';
 import { languageFromTelegram } from './flows/user.middleware';
 import type { BotContext, BotSession } from './flows/flow.context';
 import { installGatewayBot } from './gateway.bot';
+import { setLocalizedCommands } from './flows/commands.menu';
 import { serveGatewayAdminCommands } from './admin.commands';
 import { SLOW_DOWN_TEXT_KEY } from './limits/index';
 import { createTelegramIngress } from './telegram-ingress';
@@ -87,6 +88,10 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
       logger: logger.child({ component: 'flows' }),
     },
   });
+  // The command list is cosmetic: Telegram being unreachable at start must not hold the service up.
+  setLocalizedCommands(bot.api, (locale, key) => i18n.t(locale, key)).catch((error: unknown) =>
+    logger.warn({ err: error }, 'command menus not set; Telegram keeps the previous ones'),
+  );
   // The ledger's blacklist, as the gateway's read model: a listed user is refused politely.
   await consumeEventOnce(context, database, userBlacklistChangedV1, { action: 'track-blacklist', description: "Keeps the ledger's blacklist for the bot" }, (tx, event) =>
     setBlacklisted(tx, event.data.userId, event.data.blacklisted),
@@ -100,6 +105,12 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
   });
 
   const retryDelayMs = config.TELEGRAM_UPDATE_RETRY_DELAY_MS;
+  // Each partition holds a connection for the whole of its update; fewer connections make the
+  // partitions queue for the pool instead of working in parallel.
+  const poolSizeMax = config.DATABASE_POOL_SIZE_MAX ?? 10;
+  if (poolSizeMax < config.TELEGRAM_UPDATE_PARTITIONS + 4) {
+    logger.warn({ poolSizeMax, partitions: config.TELEGRAM_UPDATE_PARTITIONS }, 'DATABASE_POOL_SIZE_MAX is below TELEGRAM_UPDATE_PARTITIONS + 4: partitions will wait for connections');
+  }
   for (let partition = 0; partition < config.TELEGRAM_UPDATE_PARTITIONS; partition += 1) {
     const durable = durableName('bot-gateway', 'handle', `tg-update-p${partition}`);
     await context.consume<Update>({

@@ -49,7 +49,7 @@ export function parseBotBenchArgs(argv: readonly string[]): BotBenchOptions {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      chats: { type: 'string', default: '200' },
+      chats: { type: 'string', default: '100' },
       connections: { type: 'string', default: '40' },
       'warmup-ms': { type: 'string', default: '3000' },
       'duration-ms': { type: 'string', default: '10000' },

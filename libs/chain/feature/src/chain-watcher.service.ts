@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { accountOpenedV1, ChainCommandErrors, claimDepositV1, getDepositAddressV1 } from '@strongbox/shared-contracts';
 import { CommandError, commandRoute, Flags, serveCommands, setFlag, watchFlags, type AnyCommandRoute } from '@strongbox/shared-messaging';
 import { createCircuitBreaker, superviseLoop, withTimeout } from '@strongbox/shared-resilience';
-import { consumeEventOnce, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
+import { alertWhenBreakerStaysOpen, consumeEventOnce, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import {
   assignDepositAddress,
   chainMigrationsFolder,
@@ -63,6 +63,7 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
   const database = await context.openDatabase({ tables: chainSchema, migrationsFolder: chainMigrationsFolder });
   const deriver = createDepositAddressDeriver(config.CHAIN_DEPOSIT_XPUB);
   const breaker = createCircuitBreaker({ name: 'chain-rpc', consecutiveFailures: NODE_FAILURES_TO_OPEN, halfOpenAfterMs: NODE_HALF_OPEN_AFTER_MS, registry });
+  alertWhenBreakerStaysOpen(breaker, context, { context: 'chain', service: 'chain-watcher' });
   const urls = config.CHAIN_RPC_URL.split(',');
   const onFailover = (from: string, to: string, error: unknown) => logger.warn({ from, to, err: error }, 'RPC endpoint failed; trying the next one');
   const rpc = createChainRpcClient({ urls, chainId, requestTimeoutMs: config.CHAIN_RPC_TIMEOUT_MS, breaker, onFailover });

@@ -4,6 +4,7 @@ import { purgeIdempotencyKeys, purgeInbox, type DatabaseHandle } from '@strongbo
 import { getOrCreateGauge } from '@strongbox/shared-observability';
 import { sleep, superviseLoop, type SupervisedLoop } from '@strongbox/shared-resilience';
 import { checkInvariants, Invariants, voidExpiredPendingTransfers, EXPIRED_VOIDS_PER_CALL_MAX, type InvariantReport } from '@strongbox/ledger-data-access';
+import { raiseAlert, type AlertTarget } from '@strongbox/shared-runtime';
 
 // ---------------------------------------------------------------------------------------------
 // Background jobs of the ledger: reconciliation (the four invariants, exported as a metric that
@@ -26,8 +27,22 @@ export function startLedgerJobs(options: {
   logger: Logger;
   registry: Registry;
   reconcileIntervalMs: number;
+  /** Where ops alerts go (invariants violated, a job failing again and again); without it they are only logged. */
+  alerts?: AlertTarget;
 }): LedgerJobs {
-  const { database, logger, registry } = options;
+  const { database, logger, registry, alerts } = options;
+  const onRepeatedFailures = ({ name, consecutiveErrors, error }: { name: string; consecutiveErrors: number; error: unknown }) => {
+    if (!alerts) return;
+    void raiseAlert(alerts, {
+      context: 'ledger',
+      service: 'ledger',
+      code: 'LOOP_FAILING',
+      severity: 'critical',
+      dedupeKey: `loop:ledger:${name}`,
+      summary: `background job ${name} failed ${consecutiveErrors} times in a row`,
+      details: { loop: name, consecutiveErrors: String(consecutiveErrors), error: (error instanceof Error ? error.message : String(error)).slice(0, 256) },
+    });
+  };
   const violations = getOrCreateGauge(registry, {
     name: 'ledger_invariant_violations',
     help: 'Violations of each ledger invariant found by the last reconciliation; anything but 0 pages someone.',
@@ -47,6 +62,18 @@ export function startLedgerJobs(options: {
     lastRun.set(Date.now() / 1_000);
     if (report.violations.length > 0) {
       logger.error({ alert: true, violations: report.violations.slice(0, 20) }, 'ledger invariants violated');
+      if (alerts) {
+        const broken = [...new Set(report.violations.map((violation) => violation.invariant))].sort();
+        await raiseAlert(alerts, {
+          context: 'ledger',
+          service: 'ledger',
+          code: 'LEDGER_INVARIANT_VIOLATED',
+          severity: 'critical',
+          dedupeKey: `ledger:invariants:${broken.join(',')}`,
+          summary: `ledger invariants violated: ${report.violations.length} violation(s) of ${broken.join(', ')}`,
+          details: { violations: String(report.violations.length), invariants: broken.join(', ').slice(0, 256) },
+        });
+      }
     }
     return report;
   }
@@ -59,6 +86,7 @@ export function startLedgerJobs(options: {
       delayMsInitial: 1_000,
       delayMsMax: 60_000,
       consecutiveErrorsAlert: 5,
+      onRepeatedFailures,
       run: async (signal) => {
         while (!signal.aborted) {
           await reconcileOnce();
@@ -73,6 +101,7 @@ export function startLedgerJobs(options: {
       delayMsInitial: 1_000,
       delayMsMax: 60_000,
       consecutiveErrorsAlert: 5,
+      onRepeatedFailures,
       run: async (signal) => {
         while (!signal.aborted) {
           // Void expired holds in bounded batches until none is left.

@@ -30,7 +30,7 @@ import {
 import { classifyDbError, DbFailureKinds, type DbExecutor } from '@strongbox/shared-db';
 import { CommandError, commandRoute, Flags, serveCommands, watchFlags, type AnyCommandRoute, type Flag, type FlagWatcher } from '@strongbox/shared-messaging';
 import { BreakerOpenError, createCircuitBreaker, type Breaker } from '@strongbox/shared-resilience';
-import { consumeEventOnce, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
+import { alertWhenBreakerStaysOpen, consumeEventOnce, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import { ensureSystemAccounts, ledgerMigrationsFolder, ledgerTables, openUserAccounts } from '@strongbox/ledger-data-access';
 import { createBlacklistOperations } from './blacklist.operations';
 import { createDepositHandlers } from './deposits.handler';
@@ -134,6 +134,7 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     isFailure: isDatabaseDown,
   });
   context.readiness.add(breaker.healthCheck(false));
+  alertWhenBreakerStaysOpen(breaker, context, { context: 'ledger', service: 'ledger' });
 
   const referrals = createReferrals({
     namespace,
@@ -221,7 +222,7 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
   ];
   const commands = await serveCommands({ nc: context.nats, namespace, queue: 'ledger', routes, logger: logger.child({ component: 'commands' }), registry });
 
-  const jobs = startLedgerJobs({ database, namespace, logger: logger.child({ component: 'jobs' }), registry, reconcileIntervalMs: config.LEDGER_RECONCILE_INTERVAL_MS });
+  const jobs = startLedgerJobs({ database, namespace, logger: logger.child({ component: 'jobs' }), registry, reconcileIntervalMs: config.LEDGER_RECONCILE_INTERVAL_MS, alerts: context });
   const planAccrual = startPlanAccrualJob({
     database,
     namespace,

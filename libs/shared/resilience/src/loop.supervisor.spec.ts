@@ -72,6 +72,36 @@ describe('superviseLoop', () => {
     expect(lines().at(-1)).toMatchObject({ msg: 'supervised loop stopped', loop: 'poller' });
   });
 
+  it('calls onRepeatedFailures from the alert limit on, and survives a callback that throws', async () => {
+    const { logger, lines } = setup();
+    let runs = 0;
+    const calls: Array<[string, number, string]> = [];
+    const loop = superviseLoop({
+      name: 'poller',
+      logger,
+      delayMsInitial: 1,
+      delayMsMax: 4,
+      healthyAfterMs: 60_000,
+      consecutiveErrorsAlert: 2,
+      onRepeatedFailures: ({ name, consecutiveErrors, error }) => {
+        calls.push([name, consecutiveErrors, (error as Error).message]);
+        throw new Error('alert sink down');
+      },
+      run: async (signal) => {
+        runs += 1;
+        if (runs <= 3) throw new Error(`node down ${runs}`);
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+      },
+    });
+    loops.push(loop);
+    await waitFor(() => runs === 4, 'the fourth run');
+    expect(calls).toEqual([
+      ['poller', 2, 'node down 2'],
+      ['poller', 3, 'node down 3'],
+    ]);
+    expect(lines().filter((line) => line['msg'] === 'onRepeatedFailures threw')).toHaveLength(2);
+  });
+
   it('resets the count once a run stays healthy for healthyAfterMs', async () => {
     const { logger, registry, lines } = setup();
     let runs = 0;

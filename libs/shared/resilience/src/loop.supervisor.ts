@@ -25,6 +25,11 @@ export interface SuperviseLoopOptions {
   healthyAfterMs?: number;
   /** Source of jitter; tests pass a fixed one. */
   random?: () => number;
+  /**
+   * Called on each failure from `consecutiveErrorsAlert` in a row on (e.g. to raise an ops alert);
+   * whatever it throws is logged, never stops the loop.
+   */
+  onRepeatedFailures?: (failure: { name: string; consecutiveErrors: number; error: unknown }) => void;
 }
 
 export interface SupervisedLoop {
@@ -106,6 +111,11 @@ export function superviseLoop(options: SuperviseLoopOptions): SupervisedLoop {
         const fields = { ...labels, err: error, consecutiveErrors, restartInMs: delayMs };
         if (consecutiveErrors >= options.consecutiveErrorsAlert) {
           logger.error({ ...fields, alert: true }, `supervised loop ${options.name} keeps failing`);
+          try {
+            options.onRepeatedFailures?.({ name: options.name, consecutiveErrors, error });
+          } catch (callbackError) {
+            logger.error({ ...labels, err: callbackError }, 'onRepeatedFailures threw');
+          }
         } else {
           logger.warn(fields, `supervised loop ${options.name} failed; restarting`);
         }

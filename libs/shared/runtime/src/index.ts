@@ -3,3 +3,4 @@ export type { RuntimeConfig } from './runtime.config';
 export { eventConsumerSpec, EVENT_CONSUMER_DEFAULTS } from './consumer-spec';
 export { consumeEventOnce } from './consume-once';
 export { raiseAlert, ALERT_BUCKET_MS_DEFAULT, type AlertInput, type AlertTarget } from './raise-alert';
+export { alertWhenBreakerStaysOpen, BREAKER_OPEN_ALERT_AFTER_MS_DEFAULT } from './breaker-alert';

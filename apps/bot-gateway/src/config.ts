@@ -76,4 +76,10 @@ export const botGatewayConfigSchema = z.object({
   SERVICE_CALL_TIMEOUT_MS: strictInteger({ min: 100, max: 60_000 })
     .default(5_000)
     .describe('How long the bot waits for the ledger or the chain-watcher to answer; past it the user is told the request is kept and it is retried.'),
+}).superRefine((config, ctx) => {
+  // Webhook mode cannot start without where Telegram should POST and the secret it must send.
+  if (config.TELEGRAM_INGRESS !== 'webhook') return;
+  for (const key of ['TELEGRAM_WEBHOOK_URL', 'TELEGRAM_WEBHOOK_SECRET'] as const) {
+    if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when TELEGRAM_INGRESS=webhook' });
+  }
 });

@@ -67,6 +67,7 @@ export function createBroadcasts(deps: {
   logger: Logger;
   registry: Registry;
   options: BroadcastOptions;
+  onRepeatedFailures?: (failure: { name: string; consecutiveErrors: number; error: unknown }) => void;
 }): Broadcasts {
   const { database, namespace, logger, options } = deps;
   const enqueuedTotal = new Counter({ name: 'notify_broadcast_enqueued_total', help: 'Broadcast messages queued for delivery.', registers: [deps.registry] });
@@ -198,6 +199,7 @@ export function createBroadcasts(deps: {
         delayMsInitial: options.pollIntervalMs,
         delayMsMax: LOOP_DELAY_MS_MAX,
         consecutiveErrorsAlert: LOOP_ERRORS_ALERT,
+        ...(deps.onRepeatedFailures ? { onRepeatedFailures: deps.onRepeatedFailures } : {}),
         run: async (signal) => {
           while (!signal.aborted) {
             if (await enqueueChunk()) {

@@ -2,7 +2,7 @@ import type { Database } from '@strongbox/shared-db';
 import { createI18n } from '@strongbox/shared-i18n';
 import { serveCommands } from '@strongbox/shared-messaging';
 import type { notifySchema } from '@strongbox/notify-data-access';
-import type { RuntimeConfig, ServiceContext } from '@strongbox/shared-runtime';
+import { raiseAlert, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import { parseAssetDecimals } from './assets';
 import { createBroadcasts } from './broadcasts';
 import { createOpsAlerts, startOpsAlertConsumers } from './ops-alerts';
@@ -10,10 +10,13 @@ import type { NotifierContentConfig } from './content.config';
 import { startMoneyConsumers } from './money.consumers';
 import { startReadModelConsumers } from './read-model.consumers';
 import { createTexts } from './texts';
+import { watchUnconfirmed } from './unconfirmed.watch';
 import { startUserConsumers } from './user.consumers';
 
 /** How often the broadcast loop looks for work nobody woke it for. */
 const BROADCAST_POLL_INTERVAL_MS = 1_000;
+/** How often the queue is checked for notifications the delivery worker marked unconfirmed. */
+const UNCONFIRMED_CHECK_INTERVAL_MS = 5_000;
 
 /**
  * Everything that decides which notifications exist and what they say: the recipients read model,
@@ -42,7 +45,18 @@ export async function startNotifierContent<TConfig extends RuntimeConfig & Notif
   await startUserConsumers(context, database, texts);
   await startMoneyConsumers(context, database, texts);
 
+  const onRepeatedFailures = ({ name, consecutiveErrors, error }: { name: string; consecutiveErrors: number; error: unknown }) =>
+    void raiseAlert(context, {
+      context: 'notify',
+      service: 'notifier',
+      code: 'LOOP_FAILING',
+      severity: 'critical',
+      dedupeKey: `loop:notifier:${name}`,
+      summary: `background loop ${name} failed ${consecutiveErrors} times in a row`,
+      details: { loop: name, consecutiveErrors: String(consecutiveErrors), error: (error instanceof Error ? error.message : String(error)).slice(0, 256) },
+    });
   const broadcasts = createBroadcasts({
+    onRepeatedFailures,
     database,
     namespace,
     logger: logger.child({ component: 'broadcasts' }),
@@ -50,8 +64,10 @@ export async function startNotifierContent<TConfig extends RuntimeConfig & Notif
     options: { chunkSize: config.NOTIFY_BROADCAST_CHUNK_SIZE, chunkPauseMs: config.NOTIFY_BROADCAST_CHUNK_PAUSE_MS, pollIntervalMs: BROADCAST_POLL_INTERVAL_MS },
   });
   const loop = broadcasts.start();
+  const unconfirmed = watchUnconfirmed({ database, alerts: context, logger: logger.child({ component: 'unconfirmed-watch' }), registry, intervalMs: UNCONFIRMED_CHECK_INTERVAL_MS, onRepeatedFailures });
   const commands = await serveCommands({ nc: context.nats, namespace, queue: 'notifier', routes: [broadcasts.route], logger: logger.child({ component: 'commands' }), registry });
   // Registered in this order, run in reverse: stop taking commands, then stop the loop mid-way (the cursor keeps its place).
   context.onShutdown('broadcast loop', () => loop.stop(config.SHUTDOWN_TIMEOUT_MS / 4));
+  context.onShutdown('unconfirmed watch', () => unconfirmed.stop(config.SHUTDOWN_TIMEOUT_MS / 4));
   context.onShutdown('commands', () => commands.stop(config.SHUTDOWN_TIMEOUT_MS / 4));
 }

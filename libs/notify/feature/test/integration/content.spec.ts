@@ -167,4 +167,16 @@ describe('notifier content', () => {
     const [recipient] = await notifier.sql<Array<{ chat_id: string }>>`select chat_id::text as chat_id from recipients where user_id = ${user.userId}`;
     expect(recipient?.chat_id).toBe(newChatId);
   });
+
+  it('raises an ops alert (logged, without an ops chat) when the delivery worker marks a notification unconfirmed', async () => {
+    const id = `test:${newId()}`;
+    await notifier.sql`
+      insert into notifications (id, chat_id, priority, template, language_code, text, causation_id, state)
+      values (${id}, ${nextChatId()}, 1, 'deposit-confirmed', 'en', 'x', ${id}, 'unconfirmed')`;
+    const line = await waitFor(() => notifier.logs().find((entry) => entry.includes('NOTIFICATION_UNCONFIRMED')), {
+      timeoutMs: 30_000,
+      description: 'the unconfirmed alert in the log',
+    });
+    expect(JSON.parse(line)).toMatchObject({ alert: true, code: 'NOTIFICATION_UNCONFIRMED', service: 'notifier', details: { count: '1' } });
+  });
 });

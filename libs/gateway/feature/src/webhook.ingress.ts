@@ -109,7 +109,8 @@ export function createWebhookIngress(options: WebhookIngressOptions): WebhookIng
   app.addHook('onRequest', async (request, reply) => {
     if (secretMatches(request.headers[SECRET_HEADER])) return;
     requests.inc({ outcome: WebhookOutcomes.unauthorized });
-    await reply.code(401).header('connection', 'close').send({ ok: false, error: 'unauthorized' });
+    // Returning the reply ends the request here: no body parsing, no handler.
+    return reply.code(401).header('connection', 'close').send({ ok: false, error: 'unauthorized' });
   });
 
   app.setErrorHandler(async (error: { statusCode?: number; code?: string; message: string }, _request, reply) => {

@@ -11,7 +11,6 @@ export {
   type RecipientRow,
 } from './notify.schema';
 export { notifyMigrationsFolder } from './migrations';
-export { findRecipient, recordDelivery, upsertRecipient } from './notify.repository';
 export {
   enqueueNotifications,
   ENQUEUE_NOTIFICATIONS_MAX,

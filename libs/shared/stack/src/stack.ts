@@ -41,6 +41,8 @@ export function serviceEnvironment(options: StackOptions, name: ServiceName): Re
     env['TELEGRAM_API_ROOT'] = options.telegramApiRoot;
   }
   if (name === 'bot-gateway' && options.redisUrl) env['REDIS_URL'] = options.redisUrl;
+  // Each of the gateway's 16 update partitions holds a connection for its update (ADR 11); opened lazily.
+  if (name === 'bot-gateway') env['DATABASE_POOL_SIZE_MAX'] = '20';
   if (name === 'chain-watcher') {
     env['CHAIN_RPC_URL'] = options.chainRpcUrl;
     env['CHAIN_ID'] = String(options.chainId);

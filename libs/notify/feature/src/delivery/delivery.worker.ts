@@ -169,6 +169,7 @@ class Lanes {
   private idleCheck: Promise<void> | undefined;
   private idle = false;
   private claimMsAverage = CLAIM_LEAD_MS_MIN;
+  private claimMsDeviation = 0;
   private claimLeadMs = CLAIM_LEAD_MS_MIN;
   /** Network errors and 5xx in a row, across lanes: Telegram-wide trouble backs off everyone. */
   private failureStreak = 0;
@@ -246,11 +247,16 @@ class Lanes {
     return performance.now() + waitMs;
   }
 
-  /** The lead is twice the recent claim time (an exponential average), within bounds. */
+  /**
+   * The lead is the recent claim time plus three times its recent deviation (exponential
+   * averages), within bounds: most claims finish before their slot, and the `sending` → request
+   * window stays as short as the database allows.
+   */
   private observeClaim(claimMs: number): void {
     this.metrics.claimSeconds.observe(claimMs / 1_000);
+    this.claimMsDeviation = this.claimMsDeviation * 0.9 + Math.abs(claimMs - this.claimMsAverage) * 0.1;
     this.claimMsAverage = this.claimMsAverage * 0.9 + claimMs * 0.1;
-    this.claimLeadMs = Math.min(CLAIM_LEAD_MS_MAX, Math.max(CLAIM_LEAD_MS_MIN, 2 * this.claimMsAverage));
+    this.claimLeadMs = Math.min(CLAIM_LEAD_MS_MAX, Math.max(CLAIM_LEAD_MS_MIN, this.claimMsAverage + 3 * this.claimMsDeviation));
   }
 
   /** One lane polls for due work while the rest wait on it, so an idle replica spends no slots. */

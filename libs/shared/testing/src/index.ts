@@ -64,3 +64,4 @@ export type {
   SentPhoto,
 } from './bot-api/bot-api.types';
 export { startWebChat, type WebChat, type WebChatOptions } from './web-chat/web-chat.server';
+export { launchHeadlessChromium, CHROMIUM_FLAGS, CHROMIUM_PATH_DEFAULT, type HeadlessChromium } from './web-chat/headless-chromium';

@@ -3,34 +3,19 @@
 // user, sends /start and sees the bot's answer with inline buttons; clicking a button answers the
 // query (the toast shows its text) and the bot's edit replaces the message; /photo brings a real PNG
 // (a QR code) that the page loads from the emulator; a second user sees only their own chat.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Bot, InlineKeyboard, InputFile } from 'grammy';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBotApiEmulator, startWebChat, type BotApiEmulator, type WebChat } from '../../src/index';
+import { launchHeadlessChromium, startBotApiEmulator, startWebChat, type BotApiEmulator, type HeadlessChromium, type WebChat } from '../../src/index';
 
-const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const UI_TIMEOUT_MS = 15_000;
 
 let emulator: BotApiEmulator;
 let webChat: WebChat;
 let bot: Bot;
 let polling: Promise<void>;
-let browser: BrowserContext;
-let profile: string;
+let browser: HeadlessChromium;
 let page: Page;
 
 beforeAll(async () => {
@@ -53,20 +38,12 @@ beforeAll(async () => {
   polling = bot.start({ timeout: 1 });
   webChat = await startWebChat({ emulator });
 
-  profile = await mkdtemp(join(tmpdir(), 'sb-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    timeout: 60_000,
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
-  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  browser = await launchHeadlessChromium({ actionTimeoutMs: UI_TIMEOUT_MS });
+  page = browser.page;
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
   await bot?.stop();
   await polling?.catch(() => undefined);
   await webChat?.close();

@@ -1,0 +1,210 @@
+// The bot's money flows end to end, with all five services as real processes, anvil and the Bot API
+// emulator: /start shows the one-time recovery code and the menu; the deposit screen gives the
+// address as text and as a QR code, a real token transfer to it is credited and shows on the balance
+// and history screens; the withdrawal dialog refuses every bad amount and address with its own
+// translated message and changes nothing, its confirmation shows fee and limits, and pressing confirm
+// twice (two updates) makes one withdrawal; forged buttons and maintenance are refused politely, in
+// English and in Russian.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { getBalanceV1 } from '@strongbox/shared-contracts';
+import { createCommandClient, Flags, setFlag, type CommandClient } from '@strongbox/shared-messaging';
+import { ANVIL_SECOND_PRIVATE_KEY } from '@strongbox/shared-stack';
+import { TEST_NATS_URL, waitFor, type EmulatedUser, type SentMessage } from '@strongbox/shared-testing';
+import { startE2eStack, type E2eStack } from '../support/e2e-stack';
+
+const USDT = 1_000_000n;
+const CONFIRMATIONS = 12;
+
+let e2e: E2eStack;
+let nc: NatsConnection;
+let ledger: CommandClient;
+
+beforeAll(async () => {
+  // The test types faster than a person; the flood limit has its own tests.
+  e2e = await startE2eStack({ extraEnv: { 'bot-gateway': { BOT_FLOOD_UPDATES_MAX: '1000' } } });
+  nc = await connect({ servers: TEST_NATS_URL });
+  ledger = createCommandClient(nc, { namespace: e2e.namespace, timeoutMs: 5_000 });
+}, 180_000);
+
+afterAll(async () => {
+  await nc?.close();
+  await e2e?.teardown();
+}, 60_000);
+
+/** The highest message id the bot has used in the chat so far (0 before any). */
+function lastMessageId(chatId: number): number {
+  return e2e.emulator.sentMessages(chatId).reduce((highest, message) => Math.max(highest, message.messageId), 0);
+}
+
+/** Does something as the user and waits for the bot's next message in the chat matching `pattern`. */
+async function answerTo(user: EmulatedUser, act: () => Promise<unknown>, pattern: RegExp): Promise<SentMessage> {
+  const after = lastMessageId(user.userId);
+  await act();
+  return e2e.emulator.waitForMessage((m) => m.chatId === user.userId && m.messageId > after && pattern.test(m.text ?? m.caption ?? ''), { timeoutMs: 30_000 });
+}
+
+const say = (user: EmulatedUser, text: string, pattern: RegExp) => answerTo(user, () => e2e.emulator.sendMessage(user, text), pattern);
+
+/** Presses the button whose label matches `label` on `message`. */
+function press(user: EmulatedUser, message: SentMessage, label: RegExp, pattern: RegExp): Promise<SentMessage> {
+  const rows = (message.replyMarkup as { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } | undefined)?.inline_keyboard ?? [];
+  const button = rows.flat().find((candidate) => label.test(candidate.text));
+  if (!button?.callback_data) throw new Error(`no button ${label} on message ${message.messageId}: ${JSON.stringify(rows)}`);
+  const data = button.callback_data;
+  return answerTo(user, () => e2e.emulator.pressButton(user, message, data), pattern);
+}
+
+async function userIdOf(telegramUserId: number): Promise<string> {
+  const [row] = await e2e.rows<{ id: string }>('bot-gateway', 'select id from %schema%.users where telegram_user_id = $1', [telegramUserId]);
+  if (!row) throw new Error(`user ${telegramUserId} is not registered`);
+  return row.id;
+}
+
+async function available(userId: string): Promise<bigint> {
+  const balance = await ledger.call(getBalanceV1, { userId, asset: 'USDT' });
+  return BigInt(balance.available);
+}
+
+async function mine(blocks: number): Promise<void> {
+  await fetch(e2e.anvil.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_mine', params: [`0x${blocks.toString(16)}`] }),
+  });
+}
+
+const ann: EmulatedUser = { userId: 730_001, firstName: 'Ann', languageCode: 'en' };
+const boris: EmulatedUser = { userId: 730_002, firstName: 'Борис', languageCode: 'ru' };
+let menu: SentMessage;
+let annId: string;
+let depositTxHash: string;
+
+describe('bot money flows', () => {
+  it('/start shows the one-time recovery code, the language choice and the menu', async () => {
+    const code = await say(ann, '/start', /recovery code/);
+    expect(code.text).toMatch(/[0-9A-Z]{4}(-[0-9A-Z]{4}){3}/);
+    menu = await e2e.emulator.waitForMessage((m) => m.chatId === ann.userId && /What would you like to do/.test(m.text ?? ''), { timeoutMs: 30_000 });
+    annId = await userIdOf(ann.userId);
+    // The code itself is never stored: only its hash.
+    const [stored] = await e2e.rows<{ recovery_code_hash: string }>('bot-gateway', 'select recovery_code_hash from %schema%.users where id = $1', [annId]);
+    expect(stored?.recovery_code_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored?.recovery_code_hash).not.toContain(code.text?.match(/[0-9A-Z]{4}(-[0-9A-Z]{4}){3}/)?.[0] ?? 'none');
+  });
+
+  it('shows the deposit address as text and as a QR code; a real transfer to it is credited and listed', async () => {
+    // The watcher assigns the address once the ledger has opened the wallet: ask until it is there.
+    let addressMessage: SentMessage | undefined;
+    await waitFor(
+      async () => {
+        const shown = await press(ann, menu, /Deposit/, /Send USDT|being prepared/);
+        if (/being prepared/.test(shown.text ?? '')) return false;
+        addressMessage = shown;
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, description: 'deposit address shown' },
+    );
+    const address = addressMessage?.text?.match(/0x[0-9a-fA-F]{40}/)?.[0];
+    expect(address).toBeDefined();
+    expect(addressMessage?.text).toContain(`after ${CONFIRMATIONS} confirmations`);
+    const qr = await e2e.emulator.waitForMessage((m) => m.chatId === ann.userId && m.kind === 'photo' && (m.caption ?? '').includes(address ?? '?'), { timeoutMs: 10_000 });
+    expect(qr.photo).toBeDefined();
+
+    const deposit = await e2e.token.transferFrom(ANVIL_SECOND_PRIVATE_KEY, address ?? '', 100n * USDT);
+    depositTxHash = deposit.txHash;
+    await mine(CONFIRMATIONS);
+    await waitFor(async () => (await available(annId)) === 100n * USDT, { timeoutMs: 60_000, intervalMs: 250, description: 'deposit credited' });
+
+    const balance = await press(ann, menu, /Balance/, /Your balance/);
+    expect(balance.text).toContain('USDT: 100 available');
+    const history = await press(ann, balance, /History/, /History, page 1/);
+    expect(history.text).toMatch(/deposit · \+100 USDT/);
+
+    const claimPrompt = await press(ann, qr, /I have sent a deposit/, /transaction hash/);
+    expect(claimPrompt.text).toMatch(/0x followed by 64 hex digits/);
+    await say(ann, '0x1234', /A transaction hash is 0x followed by 64 hex digits/);
+    await say(ann, depositTxHash, /confirmed and credited/);
+  });
+
+  it('refuses every bad amount and address with its own message, and changes nothing', async () => {
+    const before = await available(annId);
+    await press(ann, menu, /Withdraw/, /How much USDT do you want to withdraw/);
+    const amounts: Array<[string, RegExp]> = [
+      ['-5', /must be positive/],
+      ['1e3', /Write all digits out/],
+      ['0.0000001', /At most 6 digits after the point/],
+      ['١٢', /Use the digits 0-9/],
+      ['1,000', /Use a point for decimals/],
+      ['0', /greater than zero/],
+      ['x'.repeat(4_000), /too long/],
+      ['0.5', /minimum withdrawal is 1 USDT/],
+      ['1000', /Not enough funds/],
+    ];
+    for (const [text, expected] of amounts) await say(ann, text, expected);
+    await say(ann, '10', /Send the address to withdraw to/);
+    const addresses: Array<[string, RegExp]> = [
+      ['hello', /0x followed by 40 hex digits/],
+      ['0x52908400098527886e0F7030069857D2E4169EE7', /wrong checksum/],
+      ['0x0000000000000000000000000000000000000000', /burns funds/],
+    ];
+    for (const [text, expected] of addresses) await say(ann, text, expected);
+    expect(await available(annId)).toBe(before);
+    const [{ count } = { count: -1 }] = await e2e.rows<{ count: number }>('ledger', 'select count(*)::int as count from %schema%.withdrawals where user_id = $1', [annId]);
+    expect(count).toBe(0);
+    await say(ann, '/cancel', /Cancelled/);
+  });
+
+  it('confirms a withdrawal once, however often the confirm button is pressed', async () => {
+    await press(ann, menu, /Withdraw/, /How much USDT/);
+    await say(ann, '10', /Send the address/);
+    const confirmation = await say(ann, '0x52908400098527886e0f7030069857d2e4169ee7', /Please check the withdrawal/);
+    expect(confirmation.text).toContain('Amount: 10 USDT');
+    expect(confirmation.text).toContain('Fee: 1 USDT');
+    expect(confirmation.text).toContain('Total debited: 11 USDT');
+    expect(confirmation.text).toContain('0x52908400098527886E0F7030069857D2E4169EE7');
+
+    await press(ann, confirmation, /Confirm/, /Withdrawal accepted/);
+    await press(ann, confirmation, /Confirm/, /Already done/);
+    const withdrawals = await e2e.rows<{ amount: string }>('ledger', 'select amount::text as amount from %schema%.withdrawals where user_id = $1', [annId]);
+    expect(withdrawals).toEqual([{ amount: String(10n * USDT) }]);
+    expect(await available(annId)).toBe(100n * USDT - 11n * USDT);
+  });
+
+  it('answers a forged button press politely and does nothing', async () => {
+    const before = await available(annId);
+    const after = lastMessageId(ann.userId);
+    await e2e.emulator.pressButton(ann, menu, 'wd.confirm|AAAAAAAAAAAA||AAAAAAAAAAAAAAAA', { forged: true });
+    await waitFor(() => e2e.emulator.callbackAnswers().some((answer) => answer.text !== undefined && /button/i.test(answer.text)), {
+      timeoutMs: 15_000,
+      description: 'forged press answered',
+    });
+    expect(lastMessageId(ann.userId)).toBe(after);
+    expect(await available(annId)).toBe(before);
+  });
+
+  it('refuses withdrawals in maintenance with a translated reason, in Russian too', async () => {
+    await say(boris, '/start', /код восстановления/);
+    const borisMenu = await e2e.emulator.waitForMessage((m) => m.chatId === boris.userId && /Что вы хотите сделать/.test(m.text ?? ''), { timeoutMs: 30_000 });
+    await setFlag(nc, e2e.namespace, Flags.maintenance, { on: true, reason: 'test maintenance', setBy: 'e2e' });
+    try {
+      await waitFor(
+        async () => {
+          const answer = await press(boris, borisMenu, /Вывести/, /Сколько USDT вывести|обслуживание/);
+          return /обслуживание/.test(answer.text ?? '');
+        },
+        { timeoutMs: 15_000, intervalMs: 300, description: 'maintenance seen by the gateway' },
+      );
+      // The confirmation screen replaced the menu as Ann's current one: a fresh menu to press on.
+      const annMenu = await say(ann, '/menu', /What would you like to do/);
+      await waitFor(
+        async () => {
+          const answer = await press(ann, annMenu, /Withdraw/, /How much USDT|maintenance/);
+          return /paused while the blockchain connection is under maintenance/.test(answer.text ?? '');
+        },
+        { timeoutMs: 15_000, intervalMs: 300, description: 'maintenance refused in English' },
+      );
+    } finally {
+      await setFlag(nc, e2e.namespace, Flags.maintenance, { on: false, reason: 'test over', setBy: 'e2e' });
+    }
+  });
+});

@@ -48,12 +48,13 @@ export interface NotifierHarness {
   dispose(): Promise<void>;
 }
 
-export async function startNotifierHarness(prefix: string): Promise<NotifierHarness> {
+export async function startNotifierHarness(prefix: string, options: { databaseUrl?: string } = {}): Promise<NotifierHarness> {
+  const databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
   const namespace = uniqueNamespace(prefix);
   const schema = pgSchemaName(namespace, 'notifier');
   const nc: NatsConnection = await connect({ servers: TEST_NATS_URL });
   const js = jetstream(nc);
-  const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => undefined, connection: { search_path: schema } });
+  const sql = postgres(databaseUrl, { max: 2, onnotice: () => undefined, connection: { search_path: schema } });
   const opsPort = await freePort();
   const lines: string[] = [];
   let child: ChildProcess | undefined;
@@ -82,7 +83,7 @@ export async function startNotifierHarness(prefix: string): Promise<NotifierHarn
           OPS_HOST: '127.0.0.1',
           OPS_PORT: String(opsPort),
           NATS_URL: TEST_NATS_URL,
-          DATABASE_URL: TEST_DATABASE_URL,
+          DATABASE_URL: databaseUrl,
           NOTIFY_ASSET_DECIMALS: 'USDT:6',
           ...extraEnv,
         },
@@ -136,7 +137,7 @@ export async function startNotifierHarness(prefix: string): Promise<NotifierHarn
       await exited;
       await sql.unsafe(`drop schema if exists "${schema}" cascade`).catch(() => undefined);
       await sql.end({ timeout: 5 });
-      await dropSchema(TEST_DATABASE_URL, schema).catch(() => undefined);
+      await dropSchema(databaseUrl, schema).catch(() => undefined);
       const jsm = await jetstreamManager(nc);
       for await (const name of jsm.streams.names()) {
         if (name.startsWith(`${namespace.toUpperCase()}_`) || name.startsWith(`KV_${namespace}_`)) await jsm.streams.delete(name);

@@ -8,7 +8,7 @@
 // account conflicts, a registered account is told so; /recovery_code replaces the code).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { changeSupportStatusV1, disablePlanV1, getBalanceV1, getDepositAddressV1, publishPlanV1 } from '@strongbox/shared-contracts';
+import { blacklistUserV1, changeSupportStatusV1, disablePlanV1, getBalanceV1, getDepositAddressV1, publishPlanV1 } from '@strongbox/shared-contracts';
 import { newId } from '@strongbox/shared-domain';
 import { createCommandClient, Flags, setFlag, type CommandClient } from '@strongbox/shared-messaging';
 import { ANVIL_SECOND_PRIVATE_KEY } from '@strongbox/shared-stack';
@@ -132,6 +132,7 @@ const ann: EmulatedUser = { userId: 740_001, firstName: 'Ann', languageCode: 'en
 const boris: EmulatedUser = { userId: 740_002, firstName: 'Борис', languageCode: 'ru' };
 const annAgain: EmulatedUser = { userId: 740_003, firstName: 'Ann (new phone)', languageCode: 'en' };
 const stranger: EmulatedUser = { userId: 740_004, firstName: 'Eve', languageCode: 'en' };
+const carl: EmulatedUser = { userId: 740_005, firstName: 'Carl', languageCode: 'en' };
 const RECOVERY_CODE = /[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}/;
 
 let annId: string;
@@ -185,6 +186,7 @@ describe('bot flows: commands, referral, transfer, plans, support, recovery', ()
     const before = await transferCount();
     await say(boris, '/transfer', /Отправьте код кошелька получателя/);
     const codes: Array<[string, RegExp]> = [
+      ['   ', /^Отправьте код кошелька получателя\.$/],
       ['abc', /Код кошелька — 9 символов/],
       ['-5', /Код кошелька — 9 символов/],
       ['x'.repeat(4_000), /Код кошелька — 9 символов/],
@@ -195,6 +197,7 @@ describe('bot flows: commands, referral, transfer, plans, support, recovery', ()
     await say(boris, own?.own_referral_code ?? '?', /Это ваш собственный кошелёк/);
     await say(boris, annCode, /Сколько USDT отправить\? Доступно: 50 USDT/);
     const amounts: Array<[string, RegExp]> = [
+      ['   ', /Отправьте сумму, например 12.5/],
       ['-5', /Сумма должна быть положительной/],
       ['1e3', /Напишите число полностью/],
       ['0.0000001', /не больше 6 знаков после точки/],
@@ -266,7 +269,7 @@ describe('bot flows: commands, referral, transfer, plans, support, recovery', ()
     const categories = await press(ann, menu, /New request/, /What is it about\?/);
     await say(ann, 'my deposit', /Choose a category with the buttons above/);
     await press(ann, categories, /^Deposit$/, /Describe the problem/);
-    for (const text of ['short', 'a bell \u0007 in the text', 'x'.repeat(4_000)]) await say(ann, text, /The description must be 10 to 2,000 characters/);
+    for (const text of ['short', '   ', 'a bell \u0007 in the text', 'x'.repeat(4_000)]) await say(ann, text, /The description must be 10 to 2,000 characters/);
     await say(ann, 'My deposit has not arrived after an hour.', /How else can we reach you/);
     await say(ann, 'x'.repeat(201), /The contact must be 1 to 200 characters/);
     const created = await say(ann, '-', /Request #[0-9a-f]{8} is open/);
@@ -308,6 +311,30 @@ describe('bot flows: commands, referral, transfer, plans, support, recovery', ()
     await press(ann, list, new RegExp(`Cancel #${number}`), new RegExp(`Request #${number} can no longer be cancelled`));
     const [after] = await e2e.rows<{ status: string }>('bot-gateway', 'select status from %schema%.support_requests where id = $1', [row?.id]);
     expect(after?.status).toBe('resolved');
+  });
+
+  it('opens every flow from the main menu', async () => {
+    await say(carl, '/start', /recovery code/);
+    const menu = await e2e.emulator.waitForMessage((m) => m.chatId === carl.userId && /What would you like to do/.test(m.text ?? ''), { timeoutMs: 30_000 });
+    await press(carl, menu, /Send to a user/, /Send the recipient's wallet code/);
+    await press(carl, menu, /Savings plans/, /flex-30: 4.5% a year for 30 days, 1 to 1000 USDT/);
+    await press(carl, menu, /Invite friends/, /Invite friends with your link/);
+    await press(carl, menu, /Support/, /^Support$/);
+  });
+
+  it('lets a blacklisted user reach support, and nothing else', async () => {
+    const carlId = await userIdOf(carl.userId);
+    await commands.call(blacklistUserV1, { adminId: ADMIN_ID, userId: carlId, blacklisted: true, reason: 'e2e: disputed deposit' });
+    await committedRows('select id from %schema%.users where id = $1 and blacklisted', [carlId]);
+    await say(carl, '/transfer', /Your account is restricted/);
+    await say(carl, '/plans', /Your account is restricted/);
+    const menu = await say(carl, '/support', /^Support$/);
+    const categories = await press(carl, menu, /New request/, /What is it about\?/);
+    await press(carl, categories, /^Account$/, /Describe the problem/);
+    await say(carl, 'Why is my account restricted?', /How else can we reach you/);
+    await say(carl, '-', /Request #[0-9a-f]{8} is open/);
+    const [request] = await committedRows<{ category: string }>('select category from %schema%.support_requests where user_id = $1', [carlId]);
+    expect(request?.category).toBe('account');
   });
 
   it('files a recovery request from a new account, refusing bad codes, a second account and a registered one', async () => {

@@ -6,12 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { parseBotBenchArgs, runBotBench } from './bot.bench';
 import { parseChainBenchArgs, runChainBench } from './chain.bench';
 import { parseLedgerBenchArgs, runLedgerBench } from './ledger.bench';
+import { parseNotifierBenchArgs, runNotifierBench } from './notifier.bench';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   ledger: (argv) => runLedgerBench(root, parseLedgerBenchArgs(argv)),
   chain: (argv) => runChainBench(root, parseChainBenchArgs(argv)),
+  notifier: (argv) => runNotifierBench(root, parseNotifierBenchArgs(argv)),
   bot: (argv) => runBotBench(root, parseBotBenchArgs(argv)),
 };
 

@@ -1,0 +1,173 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { pgSchemaName } from '@strongbox/shared-contracts';
+import { createServiceProcess, waitUntilReady, type ServiceProcess } from '@strongbox/shared-stack';
+import { freePort, startBotApiEmulator, TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL, uniqueNamespace, type BotApiEmulator } from '@strongbox/shared-testing';
+
+// ---------------------------------------------------------------------------------------------
+// `npm run bench -- notifier`: the notifier's delivery worker, as the built process, against the
+// Bot API emulator enforcing Telegram's limits (1 message per second per chat, `--rate` in total,
+// sliding one-second windows). `--messages` notifications to `--chats` chats are put on the queue
+// at once; the bench times them from the first message the emulator records to the last and reads
+// the 429 answers and duplicates from the emulator's record. The global limit is shared through
+// the loopback Redis, as in production.
+// ---------------------------------------------------------------------------------------------
+
+const MESSAGES_MAX = 100_000;
+const CHATS_MAX = 10_000;
+const READY_TIMEOUT_MS = 60_000;
+const BUILD_TIMEOUT_MS = 180_000;
+const INSERT_CHUNK = 1_000;
+const POLL_MS = 500;
+
+export interface NotifierBenchOptions {
+  readonly messages: number;
+  readonly chats: number;
+  readonly rate: number;
+}
+
+export function parseNotifierBenchArgs(argv: readonly string[]): NotifierBenchOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      messages: { type: 'string', default: '1500' },
+      chats: { type: 'string', default: '300' },
+      rate: { type: 'string', default: '30' },
+    },
+    strict: true,
+  });
+  const integer = (name: string, value: string, min: number, max: number) => {
+    if (!/^[0-9]+$/.test(value)) throw new Error(`--${name} must be a whole number, got ${value}`);
+    const parsed = Number(value);
+    if (parsed < min || parsed > max) throw new Error(`--${name} must be in [${min}, ${max}], got ${parsed}`);
+    return parsed;
+  };
+  return {
+    messages: integer('messages', values.messages, 10, MESSAGES_MAX),
+    chats: integer('chats', values.chats, 1, CHATS_MAX),
+    rate: integer('rate', values.rate, 1, 1_000),
+  };
+}
+
+export async function runNotifierBench(root: string, options: NotifierBenchOptions): Promise<void> {
+  process.stderr.write('building dist/apps/notifier …\n');
+  await buildNotifier(root);
+  const namespace = uniqueNamespace('bn');
+  const schema = pgSchemaName(namespace, 'notifier');
+  const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => undefined });
+  let emulator: BotApiEmulator | undefined;
+  let notifier: ServiceProcess | undefined;
+  try {
+    emulator = await startBotApiEmulator({ floodLimits: { perChatPerSecond: 1, globalPerSecond: options.rate } });
+    const chats = Array.from({ length: options.chats }, (_, index) => 8_000_000 + index);
+    for (const chatId of chats) emulator.openChat({ userId: chatId, firstName: `b${chatId}` });
+    notifier = createServiceProcess({
+      name: 'notifier',
+      distDir: join(root, 'dist', 'apps'),
+      opsPort: await freePort(),
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        NODE_ENV: 'production',
+        STRONGBOX_NAMESPACE: namespace,
+        LOG_LEVEL: 'warn',
+        NATS_URL: TEST_NATS_URL,
+        DATABASE_URL: TEST_DATABASE_URL,
+        REDIS_URL: TEST_REDIS_URL,
+        BOT_TOKEN: emulator.token,
+        TELEGRAM_API_ROOT: emulator.apiRoot,
+        NOTIFY_GLOBAL_RATE_PER_S: String(options.rate),
+      },
+    });
+    notifier.start();
+    await waitUntilReady(notifier, READY_TIMEOUT_MS);
+
+    // The queue as the notifier's consumers fill it: rows only (the bench lives outside the notify scope).
+    const rows = Array.from({ length: options.messages }, (_, index) => {
+      const chatId = chats[index % chats.length] as number;
+      return {
+        id: `bench:${index}`,
+        chat_id: chatId,
+        priority: 1,
+        template: 'bench',
+        language_code: 'en',
+        text: `${chatId}#${index}`,
+        entities: sql.json([]),
+        causation_id: `bench-${index}`,
+      };
+    });
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+      await sql`insert into ${sql(schema)}.notifications ${sql(rows.slice(start, start + INSERT_CHUNK))}`;
+    }
+    const enqueuedMs = Date.now();
+    const timeoutMs = (options.messages / options.rate) * 1_000 * 3 + 60_000;
+    // Progress is read from the notifier's table, not the emulator: snapshotting the emulator's record
+    // while it works would stall it, and a stalled Telegram stamps late requests together.
+    for (;;) {
+      const [progress] = await sql<Array<{ open: number }>>`
+        select count(*)::int as open from ${sql(schema)}.notifications where state in ('pending', 'sending')`;
+      if ((progress?.open ?? 1) === 0) break;
+      if (Date.now() - enqueuedMs > timeoutMs) throw new Error(`${progress?.open} of ${options.messages} still open after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+
+    const sent = emulator.sentMessages();
+    const times = sent.map((message) => message.sentAt).sort((a, b) => a - b);
+    const seconds = ((times.at(-1) as number) - (times[0] as number)) / 1_000;
+    const sentPerS = (sent.length - 1) / seconds;
+    const distinct = new Set(sent.map((message) => message.rawText)).size;
+    const result = {
+      bench: 'notifier',
+      messages: options.messages,
+      chats: options.chats,
+      seconds: Math.round(seconds * 100) / 100,
+      sent_per_s: Math.round(sentPerS * 100) / 100,
+      configured_limit_per_s: options.rate,
+      ratio_to_limit: Math.round((sentPerS / options.rate) * 10_000) / 10_000,
+      http_429_count: emulator.calls('sendMessage').filter((call) => call.errorCode === 429).length,
+      duplicates: sent.length - distinct,
+      first_message_after_enqueue_ms: (times[0] as number) - enqueuedMs,
+    };
+    process.stdout.write(
+      [
+        `delivered    ${sent.length} messages to ${options.chats} chats in ${result.seconds} s: ${result.sent_per_s}/s, limit ${options.rate}/s (ratio ${result.ratio_to_limit})`,
+        `refused      ${result.http_429_count} × 429; duplicates ${result.duplicates}`,
+        JSON.stringify(result),
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await notifier?.stop(15_000).catch(() => undefined);
+    await emulator?.close().catch(() => undefined);
+    await sql.unsafe(`drop schema if exists "${schema}" cascade`).catch(() => undefined);
+    await sql.end({ timeout: 5 }).catch(() => undefined);
+    const nc = await connect({ servers: TEST_NATS_URL }).catch(() => undefined);
+    if (nc) {
+      const jsm = await jetstreamManager(nc);
+      for await (const name of jsm.streams.names()) {
+        if (name.startsWith(`${namespace.toUpperCase()}_`) || name.startsWith(`KV_${namespace}_`)) await jsm.streams.delete(name).catch(() => false);
+      }
+      await nc.close();
+    }
+  }
+}
+
+/** `npm run build -- notifier`: the notifier's bundle only, so other services' bundles (maybe running) are left alone. */
+async function buildNotifier(root: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'build', 'build.ts'), 'notifier'], { cwd: root, stdio: ['ignore', 2, 2] });
+    const timer = setTimeout(() => child.kill('SIGTERM'), BUILD_TIMEOUT_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`building the notifier failed (exit code ${code}, signal ${signal})`));
+    });
+  });
+}

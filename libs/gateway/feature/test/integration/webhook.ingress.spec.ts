@@ -3,7 +3,8 @@
 // a body that is not a Telegram update is refused with a 4xx and stores nothing; one update POSTed
 // five times (one after another, and at once) is answered 200 each time and stored once; while
 // NATS cannot be reached (the connection cut by a fault proxy) the webhook answers 503 within its
-// time limit, and once NATS is back the re-sent update is stored exactly once.
+// time limit, and once NATS is back the re-sent update is stored exactly once; the same when NATS
+// hangs (the proxy stalls every byte) instead of refusing.
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +139,23 @@ describe('storing', () => {
     // Telegram re-sends until it gets a 200; the publish left in the client's buffer may also land.
     await waitFor(async () => (await post(body)).status === 200, { timeoutMs: 15_000, intervalMs: 200, description: 'a 200 after NATS is back' });
     for (let attempt = 0; attempt < 3; attempt += 1) expect((await post(body)).status).toBe(200);
+    expect(await storedCount()).toBe(before + 1);
+  });
+
+  it('NATS hung (nothing moves): 503 within the time limit; after recovery the re-sent update is stored once', async () => {
+    const before = await storedCount();
+    const body = JSON.stringify(messageUpdate(300, { userId: 44 }, '/ping'));
+    proxy.stall();
+    try {
+      const startedAt = Date.now();
+      const response = await post(body);
+      expect(response.status).toBe(503);
+      expect(Date.now() - startedAt).toBeLessThan(WEBHOOK_TIMEOUT_MS + 1_000);
+    } finally {
+      proxy.restore();
+    }
+    await waitFor(async () => (await post(body)).status === 200, { timeoutMs: 15_000, intervalMs: 200, description: 'a 200 after NATS is back' });
+    expect(await post(body)).toHaveProperty('status', 200);
     expect(await storedCount()).toBe(before + 1);
   });
 });

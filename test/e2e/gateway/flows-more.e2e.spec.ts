@@ -29,7 +29,8 @@ beforeAll(async () => {
     extraEnv: {
       ledger: { LEDGER_REFERRAL_REWARD_MINOR: REWARD.toString() },
       // The dialogs below send many messages quickly; the flood limit has its own tests.
-      'bot-gateway': { BOT_FLOOD_UPDATES_MAX: '1000' },
+      // Redeliveries 2, 8, 20 and 60 s apart: room for the ledger to restart in the outage test.
+      'bot-gateway': { BOT_FLOOD_UPDATES_MAX: '1000', TELEGRAM_UPDATE_RETRY_DELAY_MS: '2000' },
     },
   });
   nc = await connect({ servers: TEST_NATS_URL });
@@ -369,5 +370,29 @@ describe('bot flows: commands, referral, transfer, plans, support, recovery', ()
     await press(ann, confirm, /New code/, /Already done/);
     const [still] = await e2e.rows<{ recovery_code_hash: string }>('bot-gateway', 'select recovery_code_hash from %schema%.users where id = $1', [annId]);
     expect(still?.recovery_code_hash).toBe(after?.recovery_code_hash);
+  });
+
+  it('keeps a transfer confirmed while the ledger is down and makes it once when the ledger is back', async () => {
+    await say(boris, '/transfer', /Отправьте код кошелька получателя/);
+    await say(boris, annCode, /Сколько USDT отправить/);
+    const confirmation = await say(boris, '1', /Отправить 1 USDT на кошелёк/);
+    const before = { transfers: await transferCount(), boris: await balance(borisId), ann: await balance(annId) };
+    const ledger = e2e.stack.services.ledger;
+    expect((await ledger.kill('SIGKILL')).signal).toBe('SIGKILL');
+    const after = lastMessageId(boris.userId);
+    const answers = e2e.emulator.callbackAnswers().length;
+    await e2e.emulator.pressButton(boris, confirmation, buttonData(confirmation, /Подтвердить/));
+    // The press is answered at once but cannot complete: nothing moves, no receipt; the update is kept.
+    await waitFor(() => e2e.emulator.callbackAnswers().length > answers, { timeoutMs: 15_000, description: 'press answered' });
+    expect(await transferCount()).toBe(before.transfers);
+    expect(e2e.emulator.sentMessages(boris.userId).filter((m) => m.messageId > after && /Отправлено/.test(m.text ?? ''))).toEqual([]);
+    ledger.start();
+    await e2e.emulator.waitForMessage((m) => m.chatId === boris.userId && m.messageId > after && /Отправлено 1 USDT/.test(m.text ?? ''), { timeoutMs: 90_000 });
+    expect(await transferCount()).toBe(before.transfers + 1);
+    expect((await balance(borisId)).available).toBe(before.boris.available - USDT);
+    expect((await balance(annId)).available).toBe(before.ann.available + USDT);
+    expect(e2e.emulator.sentMessages(boris.userId).filter((m) => m.messageId > after && /Отправлено 1 USDT/.test(m.text ?? ''))).toHaveLength(1);
+    await press(boris, confirmation, /Подтвердить/, /Уже выполнено/);
+    expect(await transferCount()).toBe(before.transfers + 1);
   });
 });

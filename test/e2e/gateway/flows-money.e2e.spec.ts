@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { getBalanceV1 } from '@strongbox/shared-contracts';
 import { createCommandClient, Flags, setFlag, type CommandClient } from '@strongbox/shared-messaging';
-import { ANVIL_SECOND_PRIVATE_KEY } from '@strongbox/shared-stack';
+import { ANVIL_SECOND_PRIVATE_KEY, waitUntilReady } from '@strongbox/shared-stack';
 import { TEST_NATS_URL, waitFor, type EmulatedUser, type SentMessage } from '@strongbox/shared-testing';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack';
 
@@ -206,5 +206,25 @@ describe('bot money flows', () => {
     } finally {
       await setFlag(nc, e2e.namespace, Flags.maintenance, { on: false, reason: 'test over', setBy: 'e2e' });
     }
+  });
+
+  it('keeps a request while the ledger is down, says so once, and answers it when the ledger is back', async () => {
+    const ledgerProcess = e2e.stack.services.ledger;
+    const annMenu = await say(ann, '/menu', /What would you like to do/);
+    await ledgerProcess.kill('SIGKILL');
+    try {
+      const kept = await press(ann, annMenu, /Balance/, /Technical works are under way|Your balance/);
+      expect(kept.text).toMatch(/Your request is kept/);
+      // Nothing else is answered until the ledger returns: no error dump, no second notice.
+      expect(e2e.emulator.sentMessages(ann.userId).filter((m) => m.messageId > kept.messageId)).toEqual([]);
+    } finally {
+      ledgerProcess.start();
+    }
+    await waitUntilReady(ledgerProcess, 60_000);
+    const balance = await e2e.emulator.waitForMessage((m) => m.chatId === ann.userId && /Your balance/.test(m.text ?? '') && m.messageId > annMenu.messageId, {
+      timeoutMs: 90_000,
+    });
+    expect(balance.text).toContain('USDT: 89 available');
+    expect(e2e.emulator.sentMessages(ann.userId).filter((m) => /Technical works/.test(m.text ?? ''))).toHaveLength(1);
   });
 });

@@ -18,6 +18,7 @@ import { serveGatewayAdminCommands } from './admin.commands';
 import { SLOW_DOWN_TEXT_KEY } from './limits/index';
 import { createTelegramIngress } from './telegram-ingress';
 import { decodeStoredUpdate } from './update.decode';
+import { createUpdateOutcomes } from './update.outcomes';
 import { createUpdateStore } from './update.store';
 import { createUpdateWorker } from './update.worker';
 import { createWebhookIngress } from './webhook.ingress';
@@ -42,8 +43,18 @@ export interface BotGatewayConfig extends RuntimeConfig, GatewayPlatformConfig {
   readonly SERVICE_CALL_TIMEOUT_MS: number;
 }
 
-/** Deliveries of one Telegram update before it goes to the dead letters (and the user gets an apology). */
-const UPDATE_DELIVERIES_MAX = 5;
+/** Handler failures of one Telegram update before it goes to the dead letters (and the user gets an apology). */
+const UPDATE_FAILURES_MAX = 5;
+/**
+ * Deliveries JetStream allows one update (the most a consumer may have). Outages do not count as
+ * failures (update.outcomes.ts) but do use deliveries: at the longest wait this is over 16 hours.
+ */
+const UPDATE_DELIVERIES_MAX = 1_000;
+/** Waits of an update during an outage: 1 s doubling to 60 s. */
+const OUTAGE_RETRY_MS = 1_000;
+const OUTAGE_RETRY_MAX_MS = 60_000;
+/** A chat hears "your request is kept" at most once in this window. */
+const DEGRADED_NOTICE_WINDOW_MS = 5 * 60 * 1_000;
 /** Redelivery delays of a failed update, as multiples of TELEGRAM_UPDATE_RETRY_DELAY_MS (500 ms: 0.5 s, 2 s, 5 s, 15 s). */
 const UPDATE_BACKOFF_FACTORS = [1, 4, 10, 30] as const;
 /** Deliveries of one apology before it is itself dead-lettered. */
@@ -105,6 +116,16 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
   });
 
   const retryDelayMs = config.TELEGRAM_UPDATE_RETRY_DELAY_MS;
+  const outcomes = createUpdateOutcomes({
+    api: bot.api,
+    i18n,
+    botId,
+    logger: logger.child({ component: 'update-outcomes' }),
+    failuresMax: UPDATE_FAILURES_MAX,
+    outageRetryMs: OUTAGE_RETRY_MS,
+    outageRetryMaxMs: OUTAGE_RETRY_MAX_MS,
+    degradedNoticeWindowMs: DEGRADED_NOTICE_WINDOW_MS,
+  });
   // Each partition holds a connection for the whole of its update; fewer connections make the
   // partitions queue for the pool instead of working in parallel.
   const poolSizeMax = config.DATABASE_POOL_SIZE_MAX ?? 10;
@@ -128,9 +149,7 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
         description: `Telegram updates of chat partition ${partition}, in order`,
       },
       decode: decodeStoredUpdate,
-      handle: async (update) => {
-        await worker.handle(update);
-      },
+      handle: (update, delivery) => outcomes.run(update, delivery.deliveryCount, () => worker.handle(update)),
     });
     const apologyDurable = durableName('bot-gateway', 'apologize', `tg-update-dead-letter-p${partition}`);
     await context.consume<Update>({

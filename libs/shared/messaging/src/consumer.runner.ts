@@ -28,8 +28,12 @@ export interface DeliveryContext {
   readonly signal: AbortSignal;
 }
 
-/** Nothing (done), or a request to be called again with this message after a while. */
-export type HandleResult = void | { retryAfterMs: number };
+/**
+ * Nothing (done), a request to be called again with this message after a while, or the handler's
+ * own decision that the message is poison (dead-lettered at once with this error; for handlers that
+ * count their failures themselves because their deferrals must not use up `maxDeliver`).
+ */
+export type HandleResult = void | { retryAfterMs: number } | { deadLetter: { errorCode: string; errorMessage: string } };
 
 export interface StartConsumerOptions<T> {
   readonly js: JetStreamClient;
@@ -367,7 +371,7 @@ class ConsumerRunner<T> {
       headers,
       signal: abort.signal,
     }, abort);
-    if (outcome.kind === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.errorCode });
+    if (outcome.kind === 'failed' || outcome.kind === 'rejected') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.errorCode });
 
     const settlement = settle(outcome, deliveryCount, spec);
     const log = { durable: spec.durable, subject: message.subject, streamSeq: message.seq, deliveryCount };

@@ -44,7 +44,7 @@ export {
   type StartConsumerOptions,
 } from './consumer.runner';
 export { ConsumerOutcomes, type ConsumerOutcome } from './consumer.metrics';
-export { DeadLetterHeaders } from './dead-letter';
+export { DeadLetterHeaders, errorCodeOf, errorMessageOf } from './dead-letter';
 export { RETRY_AFTER_MS_MAX } from './settlement';
 export {
   COMMAND_ERROR_DETAILS_BYTES_MAX,

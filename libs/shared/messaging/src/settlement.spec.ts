@@ -15,6 +15,12 @@ describe('settle', () => {
     ['failure on delivery 2 → second step', failed, 2, { kind: 'nak', delayMs: 1_000, reason: 'failed' }],
     ['failure on the last delivery → dead letter with its code', failed, 3, { kind: 'deadLetter', errorCode: 'LEDGER_ERR_X', errorMessage: 'Error: x' }],
     ['deferral → nak with the asked delay', { kind: 'deferred', retryAfterMs: 2_500 }, 1, { kind: 'nak', delayMs: 2_500, reason: 'deferred' }],
+    [
+      "the handler's own rejection → dead letter on the first delivery",
+      { kind: 'rejected', errorCode: 'X_POISON', errorMessage: 'failed five times' },
+      1,
+      { kind: 'deadLetter', errorCode: 'X_POISON', errorMessage: 'failed five times' },
+    ],
     ['an excessive deferral is cut', { kind: 'deferred', retryAfterMs: RETRY_AFTER_MS_MAX * 10 }, 2, { kind: 'nak', delayMs: RETRY_AFTER_MS_MAX, reason: 'deferred' }],
   ] as const)('%s', (_what, outcome, deliveryCount, expected) => {
     expect(settle(outcome as HandlerOutcome, deliveryCount, policy)).toEqual(expected);
@@ -49,6 +55,8 @@ describe('outcomeOfResult', () => {
     ['null', null, { kind: 'succeeded' }],
     ['an object without retryAfterMs', { duplicate: true }, { kind: 'succeeded' }],
     ['{ retryAfterMs: 1500 }', { retryAfterMs: 1_500 }, { kind: 'deferred', retryAfterMs: 1_500 }],
+    ['{ deadLetter }', { deadLetter: { errorCode: 'X_POISON', errorMessage: 'no' } }, { kind: 'rejected', errorCode: 'X_POISON', errorMessage: 'no' }],
+    ['a malformed deadLetter', { deadLetter: { errorCode: 5 } }, { kind: 'failed', errorCode: 'MESSAGING_ERR_INVALID_OPTION', errorMessage: 'handler returned deadLetter without a string errorCode and errorMessage' }],
     ['a fractional delay, rounded', { retryAfterMs: 10.6 }, { kind: 'deferred', retryAfterMs: 11 }],
     ['{ retryAfterMs: 0 }', { retryAfterMs: 0 }, { kind: 'deferred', retryAfterMs: 0 }],
   ])('%s', (_what, result, expected) => {

@@ -10,6 +10,8 @@ export type HandlerOutcome =
   | { readonly kind: 'succeeded' }
   /** The handler asked for a later retry (`{ retryAfterMs }`): not a failure. */
   | { readonly kind: 'deferred'; readonly retryAfterMs: number }
+  /** The handler gave up on the message itself (`{ deadLetter }`): dead letter now, whatever the count. */
+  | { readonly kind: 'rejected'; readonly errorCode: string; readonly errorMessage: string }
   | { readonly kind: 'failed'; readonly errorCode: string; readonly errorMessage: string };
 
 /** What the runner does with the message. */
@@ -33,13 +35,16 @@ export interface RetryPolicy {
  * - failed → nak after `backoffMs[min(deliveryCount - 1, length - 1)]`, or on the last allowed
  *   delivery (`deliveryCount >= maxDeliver`) dead letter with the handler's error;
  * - deferred → nak after `retryAfterMs` (at most RETRY_AFTER_MS_MAX), or on the last allowed
- *   delivery dead letter with MESSAGING_ERR_RETRIES_EXHAUSTED.
+ *   delivery dead letter with MESSAGING_ERR_RETRIES_EXHAUSTED;
+ * - rejected → dead letter with the handler's error at once.
  */
 export function settle(outcome: HandlerOutcome, deliveryCount: number, policy: RetryPolicy): Settlement {
   const lastDelivery = deliveryCount >= policy.maxDeliver;
   switch (outcome.kind) {
     case 'succeeded':
       return { kind: 'ack' };
+    case 'rejected':
+      return { kind: 'deadLetter', errorCode: outcome.errorCode, errorMessage: outcome.errorMessage };
     case 'deferred':
       if (lastDelivery) {
         return {
@@ -62,12 +67,19 @@ export function backoffDelayMs(backoffMs: readonly number[], deliveryCount: numb
 }
 
 /**
- * Reads a handler's return value: `{ retryAfterMs }` with a finite, non-negative number is a
- * deferral, a malformed `retryAfterMs` is a handler bug reported as a failure, and anything else
+ * Reads a handler's return value: `{ deadLetter: { errorCode, errorMessage } }` sends the message to
+ * the dead letters at once; `{ retryAfterMs }` with a finite, non-negative number is a deferral, a malformed `retryAfterMs` is a handler bug reported as a failure, and anything else
  * is success. A value without `retryAfterMs` counts as success because the handler finished
  * without throwing: its transaction has committed, and running it again would gain nothing.
  */
 export function outcomeOfResult(result: unknown): HandlerOutcome {
+  if (typeof result === 'object' && result !== null && 'deadLetter' in result) {
+    const letter = (result as { deadLetter: unknown }).deadLetter as { errorCode?: unknown; errorMessage?: unknown } | null;
+    if (letter && typeof letter.errorCode === 'string' && typeof letter.errorMessage === 'string') {
+      return { kind: 'rejected', errorCode: letter.errorCode, errorMessage: letter.errorMessage };
+    }
+    return { kind: 'failed', errorCode: MessagingErrorCodes.invalidOption, errorMessage: 'handler returned deadLetter without a string errorCode and errorMessage' };
+  }
   if (typeof result !== 'object' || result === null || !('retryAfterMs' in result)) return { kind: 'succeeded' };
   const retryAfterMs = (result as { retryAfterMs: unknown }).retryAfterMs;
   if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {

@@ -119,6 +119,15 @@ export async function runNotifierBench(root: string, options: NotifierBenchOptio
     const seconds = ((times.at(-1) as number) - (times[0] as number)) / 1_000;
     const sentPerS = (sent.length - 1) / seconds;
     const distinct = new Set(sent.map((message) => message.rawText)).size;
+    // Which limit each refusal hit, from the emulator's own record of accepted sends.
+    const calls = emulator.calls('sendMessage');
+    const accepted = calls.filter((call) => call.ok === true);
+    const refusedBy = { chat: 0, global: 0 };
+    for (const refusal of calls.filter((call) => call.errorCode === 429)) {
+      const window = accepted.filter((call) => call.at > refusal.at - 1_000 && call.at <= refusal.at);
+      if (window.some((call) => call.params['chat_id'] === refusal.params['chat_id'])) refusedBy.chat += 1;
+      else refusedBy.global += 1;
+    }
     const result = {
       bench: 'notifier',
       messages: options.messages,
@@ -134,7 +143,7 @@ export async function runNotifierBench(root: string, options: NotifierBenchOptio
     process.stdout.write(
       [
         `delivered    ${sent.length} messages to ${options.chats} chats in ${result.seconds} s: ${result.sent_per_s}/s, limit ${options.rate}/s (ratio ${result.ratio_to_limit})`,
-        `refused      ${result.http_429_count} × 429; duplicates ${result.duplicates}`,
+        `refused      ${result.http_429_count} × 429 (${refusedBy.global} by the global limit, ${refusedBy.chat} by a chat's); duplicates ${result.duplicates}`,
         JSON.stringify(result),
         '',
       ].join('\n'),

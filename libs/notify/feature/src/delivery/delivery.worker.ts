@@ -300,7 +300,8 @@ class Lanes {
       this.metrics.http429.inc();
       const delayMs = (result.retryAfterS ?? 1) * 1_000 + RETRY_AFTER_MARGIN_MS;
       void this.limiter.pause(delayMs).catch(() => undefined);
-      this.logger.warn({ ...fields, retryAfterS: result.retryAfterS }, 'Telegram flood control (429): pausing');
+      this.limiter.slowDown();
+      this.logger.warn({ ...fields, retryAfterS: result.retryAfterS, slowdown: this.limiter.slowdownFactor() }, 'Telegram flood control (429): pausing');
       return { outcome: { kind: 'retry', delayMs, error }, label: 'rate_limited' };
     }
     if (result.status >= 500) return this.transientFailure(fields, error);

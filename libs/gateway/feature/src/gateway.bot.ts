@@ -41,7 +41,8 @@ export function installGatewayBot(options: GatewayBotOptions): FlowDeps {
     ...options.deps,
     buttons: createSignedButtons<BotContext>({
       codec: createCallbackDataCodec(options.callbackSecret),
-      db: options.database.db,
+      // The update's transaction: the claim commits with the handler's effects (signed-buttons.ts).
+      db: (ctx) => ctx.tx,
       logger: logger.child({ component: 'buttons' }),
       currentMenuIntent: (ctx) => ctx.session.menuIntent,
       renderCurrentMenu: (ctx) => showMainMenu(ctx, deps),

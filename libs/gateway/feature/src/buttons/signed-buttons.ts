@@ -33,7 +33,12 @@ export type ButtonHandler<C extends ButtonsContext> = (ctx: C, button: SignedBut
 
 export interface SignedButtonsOptions<C extends ButtonsContext> {
   readonly codec: CallbackDataCodec;
-  readonly db: DbExecutor;
+  /**
+   * Where intents are claimed: a fixed executor, or one per update — the update's own transaction
+   * (`(ctx) => ctx.tx`), so a claim, the handler's effects and the stored outcome commit together
+   * and a crash before the commit leaves no claim behind that would answer "in progress" forever.
+   */
+  readonly db: DbExecutor | ((ctx: C) => DbExecutor);
   readonly logger: Logger;
   /** The intent id of the menu the session says is current; undefined when none is tracked. */
   readonly currentMenuIntent?: (ctx: C) => string | undefined;
@@ -93,6 +98,8 @@ export function createSignedButtons<C extends ButtonsContext>(options: SignedBut
     if (finished && registration.options.replay) await registration.options.replay(ctx, outcome);
   }
 
+  const dbOf = (ctx: C): DbExecutor => (typeof options.db === 'function' ? options.db(ctx) : options.db);
+
   async function dispatch(ctx: C, data: string): Promise<void> {
     const from = ctx.from;
     const button = from ? options.codec.verify(from.id, data) : undefined;
@@ -106,7 +113,7 @@ export function createSignedButtons<C extends ButtonsContext>(options: SignedBut
     const telegramUserId = BigInt(from.id);
 
     if (registration.options.once) {
-      const earlier = await findButtonIntent(options.db, button.intentId);
+      const earlier = await findButtonIntent(dbOf(ctx), button.intentId);
       if (earlier) {
         await alreadyPressed(ctx, registration, earlier.finished, earlier.outcome);
         return;
@@ -122,7 +129,7 @@ export function createSignedButtons<C extends ButtonsContext>(options: SignedBut
       await registration.handler(ctx, button);
       return;
     }
-    const claim = await claimButtonIntent(options.db, { intentId: button.intentId, telegramUserId, action: button.action });
+    const claim = await claimButtonIntent(dbOf(ctx), { intentId: button.intentId, telegramUserId, action: button.action });
     if (!claim.claimed) {
       await alreadyPressed(ctx, registration, claim.finished, claim.outcome);
       return;
@@ -132,12 +139,12 @@ export function createSignedButtons<C extends ButtonsContext>(options: SignedBut
       outcome = await registration.handler(ctx, button);
     } catch (error) {
       // The update is redelivered after a failure; without the claim the retry can run again.
-      await releaseButtonIntent(options.db, button.intentId).catch((releaseError: unknown) =>
+      await releaseButtonIntent(dbOf(ctx), button.intentId).catch((releaseError: unknown) =>
         logger.error({ err: releaseError, intentId: button.intentId }, 'button claim not released after a failed handler'),
       );
       throw error;
     }
-    await recordButtonOutcome(options.db, button.intentId, outcome);
+    await recordButtonOutcome(dbOf(ctx), button.intentId, outcome);
   }
 
   return {

@@ -155,25 +155,27 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
     }
   }
 
-  /** Copies `entry` into Redis; true when Redis now holds this version or a newer one. */
-  async function redisPut(key: string, entry: RedisSessionEntry): Promise<boolean> {
-    if (!sessionRedis) return false;
+  /**
+   * Copies `entry` into Redis: `stored`, or `current` when Redis already held this version or a
+   * newer one (as good), or `failed` when Redis could not be reached.
+   */
+  async function redisPut(key: string, entry: RedisSessionEntry): Promise<'stored' | 'current' | 'failed'> {
+    if (!sessionRedis) return 'failed';
     try {
-      await breaker.execute(() => sessionRedis.compareAndSet(redisKey(key), entry, ttlMs));
-      return true;
+      return (await breaker.execute(() => sessionRedis.compareAndSet(redisKey(key), entry, ttlMs))) ? 'stored' : 'current';
     } catch (error) {
       logger.debug({ err: error, key }, 'session write to redis failed');
-      return false;
+      return 'failed';
     }
   }
 
   const entryOf = (row: StoredSession): RedisSessionEntry => ({ version: row.version, json: row.value === null ? null : JSON.stringify(row.value) });
 
-  /** Moves one PostgreSQL row into Redis and clears its mark; false when Redis did not take it. */
-  async function syncRow(row: StoredSession): Promise<boolean> {
-    if (!(await redisPut(row.key, entryOf(row)))) return false;
-    if (row.needsSync) await markSessionSynced(options.db, row.key, row.version);
-    return true;
+  /** Moves one PostgreSQL row into Redis and clears its mark; `failed` when Redis did not take it. */
+  async function syncRow(row: StoredSession): Promise<'stored' | 'current' | 'failed'> {
+    const outcome = await redisPut(row.key, entryOf(row));
+    if (outcome !== 'failed' && row.needsSync) await markSessionSynced(options.db, row.key, row.version);
+    return outcome;
   }
 
   function valueOf(json: string | null): T | undefined {
@@ -211,7 +213,7 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
     lastReads.delete(key);
     if (lastRead && lastRead.json === json && now() - lastRead.atMs < UNCHANGED_WRITE_SKIP_MS) return;
     const version = await writeSessionVersion(options.db, key, value);
-    if (await redisPut(key, { version, json })) {
+    if ((await redisPut(key, { version, json })) !== 'failed') {
       await markSessionSynced(options.db, key, version);
       return;
     }
@@ -227,8 +229,10 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
     for (;;) {
       const rows = await listUnsyncedSessions(options.db, SESSION_SYNC_BATCH_MAX);
       for (const row of rows) {
-        if (!(await syncRow(row))) return undefined;
-        copied += 1;
+        const outcome = await syncRow(row);
+        if (outcome === 'failed') return undefined;
+        // `current`: the writer's own copy got there first; only real copies are counted.
+        if (outcome === 'stored') copied += 1;
       }
       if (rows.length < SESSION_SYNC_BATCH_MAX) break;
     }
@@ -253,8 +257,9 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
         const rows = await readSessions(options.db, step.keys.slice(start, start + SESSION_READ_KEYS_MAX));
         for (const row of rows) {
           // The compare-and-set leaves every copy that is as new as PostgreSQL's untouched.
-          if (!(await redisPut(row.key, entryOf(row)))) return undefined;
-          copied += 1;
+          const outcome = await redisPut(row.key, entryOf(row));
+          if (outcome === 'failed') return undefined;
+          if (outcome === 'stored') copied += 1;
         }
       }
     } while (cursor !== '0');

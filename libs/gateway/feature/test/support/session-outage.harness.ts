@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Bot, session, type Composer, type Context, type SessionFlavor } from 'grammy';
 import { redisKeyPrefix } from '@strongbox/shared-contracts';
 import { startBotApiEmulator, waitFor, type BotApiEmulator } from '@strongbox/shared-testing';
@@ -79,7 +80,7 @@ export async function startSessionOutageHarness<S>(options: SessionOutageHarness
         async () => {
           const row = await harness.pgEntry(key);
           const entry = await harness.redisEntry(key);
-          return row !== undefined && !row.needsSync && entry?.version === row.version && JSON.stringify(entry.value) === JSON.stringify(row.value);
+          return row !== undefined && !row.needsSync && entry?.version === row.version && isDeepStrictEqual(entry.value, row.value);
         },
         { timeoutMs, description: `redis holds PostgreSQL's newest session ${key}` },
       );

@@ -309,6 +309,8 @@ describe('bot flows: commands, referral, transfer, plans, support, recovery', ()
     const [row] = await e2e.rows<{ id: string; contact: string }>('bot-gateway', "select id, contact from %schema%.support_requests where user_id = $1 and status = 'new'", [annId]);
     expect(row?.contact).toBe('ann@example.com');
     for (const to of ['in_progress', 'resolved'] as const) await commands.call(changeSupportStatusV1, { adminId: newId(), requestId: row?.id ?? '', to });
+    // The notifier tells the user of the admin's change.
+    await e2e.emulator.waitForMessage((m) => m.chatId === ann.userId && new RegExp(`Support request #${number} \\(other\\): resolved`).test(m.text ?? ''), { timeoutMs: 30_000 });
     await press(ann, list, new RegExp(`Cancel #${number}`), new RegExp(`Request #${number} can no longer be cancelled`));
     const [after] = await e2e.rows<{ status: string }>('bot-gateway', 'select status from %schema%.support_requests where id = $1', [row?.id]);
     expect(after?.status).toBe('resolved');

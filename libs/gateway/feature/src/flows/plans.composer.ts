@@ -215,8 +215,11 @@ export function createPlansComposer(deps: FlowDeps): Composer<BotContext> {
           await ctx.reply(ctx.t('plans-amount-limit', { name: plan.code, asset, min: amountText(plan.min, deps.asset), max: amountText(plan.max, deps.asset) }));
           break;
         case LedgerCommandErrors.insufficientFunds:
+          await ctx.reply(ctx.t('plans-insufficient', { asset, available: amountText(await available(user.id), deps.asset) }));
+          break;
         case LedgerCommandErrors.accountNotFound:
-          await ctx.reply(ctx.t('plans-insufficient', { asset, available: amountText(await available(user.id).catch(() => 0n), deps.asset) }));
+          // The wallet is opened moments after /start; until then there is nothing to put in.
+          await ctx.reply(ctx.t('plans-insufficient', { asset, available: '0' }));
           break;
         default:
           throw error;

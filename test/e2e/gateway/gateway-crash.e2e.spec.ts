@@ -7,6 +7,10 @@
 // has exactly one inbox mark (its handling committed once), each chat's updates were handled in
 // the order they were sent, every update got its reply, and a reply went out twice only for an
 // update that was inside its handler at the kill (the documented at-least-once window, ADR 11).
+// Second: SIGTERM while four posters send 60 updates: the process exits 0; every update answered
+// 200 is handled after the restart, the others were refused (503 or no connection) and are
+// handled once Telegram re-sends them; each gets exactly one reply (a graceful stop finishes the
+// handlers in flight).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@strongbox/shared-testing';
 import { messageUpdate, startGatewayIngressStack, type GatewayIngressStack } from '../support/gateway-ingress-stack';
@@ -88,5 +92,54 @@ describe('bot-gateway SIGKILLed with 100 updates in flight (real process)', () =
     expect(repeated.length).toBeLessThanOrEqual(inHandler);
     expect(replies.every((reply) => reply.count <= 2)).toBe(true);
     console.log(`crash test: ${inHandler} updates inside their handler at the kill, ${repeated.length} replies sent twice`);
+  }, 150_000);
+
+  it('SIGTERM while updates are being POSTed: every update answered 200 is handled once after the restart; the others were refused and are handled once re-sent', async () => {
+    const total = 60;
+    const items = Array.from({ length: total }, (_unused, index) => ({ updateId: 810_000 + index, chatId: 6_101 + (index % 5) }));
+    for (let chat = 0; chat < 5; chat += 1) stack.emulator.openChat({ userId: 6_101 + chat });
+    const statuses = new Map<number, number>();
+    let next = 0;
+    let stopping: Promise<unknown> | undefined;
+    const poster = async (): Promise<void> => {
+      for (;;) {
+        const item = items[next];
+        next += 1;
+        if (item === undefined) return;
+        if (next === 15) stopping = stack.service.kill('SIGTERM');
+        const status = await stack.post(messageUpdate(item.updateId, { userId: item.chatId }, '/ping'), { timeoutMs: 5_000 }).catch(() => 0);
+        statuses.set(item.updateId, status);
+      }
+    };
+    await Promise.all([poster(), poster(), poster(), poster()]);
+    const exit = await (stopping ?? Promise.reject(new Error('SIGTERM was never sent')));
+    expect(exit).toEqual({ code: 0, signal: null });
+    const accepted = items.filter((item) => statuses.get(item.updateId) === 200);
+    const refused = items.filter((item) => statuses.get(item.updateId) !== 200);
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((item) => [0, 503].includes(statuses.get(item.updateId) ?? -1))).toBe(true);
+
+    await stack.restart();
+    const ids = new Set(items.map((item) => item.updateId));
+    const handled = async () => (await stack.inbox()).filter((row) => ids.has(row.updateId)).map((row) => row.updateId);
+    await waitFor(async () => {
+      const rows = new Set(await handled());
+      return accepted.every((item) => rows.has(item.updateId));
+    }, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      description: 'every update answered 200 handled',
+    });
+    for (const item of refused) {
+      await waitFor(async () => (await stack.post(messageUpdate(item.updateId, { userId: item.chatId }, '/ping'))) === 200, {
+        timeoutMs: 10_000,
+        description: `re-sent update ${item.updateId} accepted`,
+      });
+    }
+    await waitFor(async () => (await handled()).length === total, { timeoutMs: 30_000, intervalMs: 100, description: 'all 60 handled' });
+    await waitFor(() => stack.idle('updates'), { timeoutMs: 20_000, intervalMs: 50, description: 'every ingress consumer idle' });
+    expect((await handled()).sort((a, b) => a - b)).toEqual(items.map((item) => item.updateId));
+    expect(items.filter((item) => stack.repliesTo(item.chatId, item.updateId) !== 1)).toEqual([]);
   }, 150_000);
 });

@@ -70,6 +70,8 @@ export interface GatewayIngressStack {
   repliesTo(chatId: number, messageId: number): number;
   /** SIGKILLs the service and starts it again; resolves once it is ready. */
   killAndRestart(): Promise<void>;
+  /** Starts the service again after it exited; resolves once it is ready. */
+  restart(): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -212,6 +214,11 @@ export async function startGatewayIngressStack(options: GatewayIngressStackOptio
     async killAndRestart() {
       const exit = await service.kill('SIGKILL');
       if (exit.signal !== 'SIGKILL') throw new Error(`bot-gateway ended with ${JSON.stringify(exit)} instead of being killed`);
+      service.start();
+      await waitUntilServing();
+    },
+
+    async restart() {
       service.start();
       await waitUntilServing();
     },

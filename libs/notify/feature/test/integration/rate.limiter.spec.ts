@@ -37,11 +37,11 @@ describe('global rate limiter', () => {
     await waitFor(() => clients.every((client) => client.status === 'ready'), { timeoutMs: 5_000, description: 'redis ready' });
     const limiters = clients.map((client) => createGlobalRateLimiter({ ratePerSecond: 100, replicas: 2, headroom: 0, redis: client, logger }));
     const offsets = await reserveOffsets(limiters, 200);
-    // 200 slots at 100/s: the last one 1990 ms after the first (offsets are seen through each
-    // reservation's round trip, which blurs them by a few milliseconds).
-    expect(offsets.at(-1)).toBeGreaterThanOrEqual(1_990 - 5);
+    // 200 slots at 100/s: the last one 1990 ms after the first. Offsets are mapped from Redis' clock
+    // by the best offset seen so far, which can still improve by a few milliseconds during the run.
+    expect(offsets.at(-1)).toBeGreaterThanOrEqual(1_990 - 10);
     // In no sliding second are there more than 100 slots.
-    for (let index = 0; index + 100 < offsets.length; index += 1) expect((offsets[index + 100] as number) - (offsets[index] as number)).toBeGreaterThanOrEqual(995);
+    for (let index = 0; index + 100 < offsets.length; index += 1) expect((offsets[index + 100] as number) - (offsets[index] as number)).toBeGreaterThanOrEqual(990);
     expect(limiters.every((limiter) => limiter.mode() === 'redis')).toBe(true);
 
     // A 429 seen by one replica holds back the other.
@@ -67,7 +67,13 @@ describe('global rate limiter', () => {
     expect(offsets.at(-1)).toBeGreaterThanOrEqual(400 - 5);
 
     await redis.restart();
-    await waitFor(async () => (await limiter.reserve()) >= 0 && limiter.mode() === 'redis', { timeoutMs: 10_000, description: 'back on Redis' });
+    await waitFor(
+      async () => {
+        await limiter.reserve();
+        return limiter.mode() === 'redis';
+      },
+      { timeoutMs: 20_000, description: 'back on Redis' },
+    );
     expect(modes).toEqual(['memory', 'redis']);
     client.disconnect();
   });

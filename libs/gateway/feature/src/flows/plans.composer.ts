@@ -41,8 +41,14 @@ export function createPlansComposer(deps: FlowDeps): Composer<BotContext> {
   const asset = deps.asset.code;
 
   async function available(userId: string): Promise<bigint> {
-    const balance = await callService('ledger', () => deps.ledger.call(getBalanceV1, { userId, asset }));
-    return BigInt(balance.available);
+    try {
+      const balance = await callService('ledger', () => deps.ledger.call(getBalanceV1, { userId, asset: deps.asset.code }));
+      return BigInt(balance.available);
+    } catch (error) {
+      // The ledger opens the wallet moments after /start: until then the user has nothing to spend.
+      if (error instanceof CommandError && error.code === LedgerCommandErrors.accountNotFound) return 0n;
+      throw error;
+    }
   }
 
   async function showPlans(ctx: BotContext): Promise<void> {

@@ -34,8 +34,14 @@ export function createTransferComposer(deps: FlowDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
 
   async function available(userId: string): Promise<bigint> {
-    const balance = await callService('ledger', () => deps.ledger.call(getBalanceV1, { userId, asset: deps.asset.code }));
-    return BigInt(balance.available);
+    try {
+      const balance = await callService('ledger', () => deps.ledger.call(getBalanceV1, { userId, asset: deps.asset.code }));
+      return BigInt(balance.available);
+    } catch (error) {
+      // The ledger opens the wallet moments after /start: until then the user has nothing to spend.
+      if (error instanceof CommandError && error.code === LedgerCommandErrors.accountNotFound) return 0n;
+      throw error;
+    }
   }
 
   async function refusedByStop(ctx: BotContext): Promise<boolean> {

@@ -5,6 +5,8 @@
 // translated message and changes nothing, its confirmation shows fee and limits, and pressing confirm
 // twice (two updates) makes one withdrawal; forged buttons and maintenance are refused politely, in
 // English and in Russian.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { getBalanceV1 } from '@strongbox/shared-contracts';
@@ -19,10 +21,18 @@ const CONFIRMATIONS = 12;
 let e2e: E2eStack;
 let nc: NatsConnection;
 let ledger: CommandClient;
+/** A stand-in for the external exchange-rate API (the only outside service the bot reads). */
+let rates: Server;
 
 beforeAll(async () => {
+  rates = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ asOf: new Date().toISOString(), rates: { USDT: { USD: '1.0002', EUR: '0.92', RUB: '91.5' } } }));
+  });
+  await new Promise<void>((resolve) => rates.listen(0, '127.0.0.1', resolve));
+  const ratesUrl = `http://127.0.0.1:${(rates.address() as AddressInfo).port}/rates`;
   // The test types faster than a person; the flood limit has its own tests.
-  e2e = await startE2eStack({ extraEnv: { 'bot-gateway': { BOT_FLOOD_UPDATES_MAX: '1000' } } });
+  e2e = await startE2eStack({ extraEnv: { 'bot-gateway': { BOT_FLOOD_UPDATES_MAX: '1000', RATES_API_URL: ratesUrl } } });
   nc = await connect({ servers: TEST_NATS_URL });
   ledger = createCommandClient(nc, { namespace: e2e.namespace, timeoutMs: 5_000 });
 }, 180_000);
@@ -30,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await nc?.close();
   await e2e?.teardown();
+  await new Promise((resolve) => rates?.close(resolve));
 }, 60_000);
 
 /** The highest message id the bot has used in the chat so far (0 before any). */
@@ -117,6 +128,9 @@ describe('bot money flows', () => {
 
     const balance = await press(ann, menu, /Balance/, /Your balance/);
     expect(balance.text).toContain('USDT: 100 available');
+    expect(balance.text).toContain('≈ 100.02 USD');
+    const inRoubles = await press(ann, balance, /^RUB$/, /Your balance/);
+    expect(inRoubles.text).toContain('≈ 9150.00 RUB');
     const history = await press(ann, balance, /History/, /History, page 1/);
     expect(history.text).toMatch(/deposit · \+100 USDT/);
 

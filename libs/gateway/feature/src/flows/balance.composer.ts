@@ -1,5 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import { getBalanceV1, listHistoryV1 } from '@strongbox/shared-contracts';
+import { FIAT_CURRENCIES, setFiatCurrency } from '@strongbox/gateway-data-access';
+import { fiatValueText } from '../rates';
 import { callService } from './dependency.errors';
 import type { BotContext, FlowDeps } from './flow.context';
 import { amountText, dateText } from './format';
@@ -24,11 +26,20 @@ export function createBalanceComposer(deps: FlowDeps): Composer<BotContext> {
       ctx.t('balance-title'),
       ctx.t('balance-line', { asset: deps.asset.code, available: amountText(balance.available, deps.asset), locked: amountText(locked, deps.asset) }),
     ];
+    // Display only: a rate never takes part in moving money.
+    if (deps.rates) {
+      const total = BigInt(balance.available) + locked;
+      lines.push(fiatValueText((key, variables) => ctx.t(key, variables), deps.rates.fiatValue(total, deps.asset, user.fiatCurrency)));
+    }
     const intentId = deps.buttons.newIntentId();
-    const keyboard = new InlineKeyboard()
-      .text(ctx.t('history-title', { page: 1 }), deps.buttons.sign(ctx, { action: 'hist.page', intentId, payload: '1' }))
-      .row()
-      .text(ctx.t('menu-back'), deps.buttons.sign(ctx, { action: 'menu.show', intentId }));
+    const keyboard = new InlineKeyboard().text(ctx.t('history-title', { page: 1 }), deps.buttons.sign(ctx, { action: 'hist.page', intentId, payload: '1' })).row();
+    if (deps.rates) {
+      for (const fiat of FIAT_CURRENCIES) {
+        keyboard.text(fiat === user.fiatCurrency ? `• ${fiat}` : fiat, deps.buttons.sign(ctx, { action: 'fiat.set', intentId, payload: fiat }));
+      }
+      keyboard.row();
+    }
+    keyboard.text(ctx.t('menu-back'), deps.buttons.sign(ctx, { action: 'menu.show', intentId }));
     await ctx.reply(lines.join('\n'), { reply_markup: keyboard });
   }
 
@@ -73,6 +84,14 @@ export function createBalanceComposer(deps: FlowDeps): Composer<BotContext> {
 
   composer.chatType('private').command('balance', showBalance);
   deps.buttons.onButton('menu.balance', { once: false }, showBalance);
+  deps.buttons.onButton('fiat.set', { once: false, menuBound: false }, async (ctx, button) => {
+    const user = await requireUser(ctx);
+    const fiat = FIAT_CURRENCIES.find((candidate) => candidate === button.payload);
+    if (!user || !fiat) return;
+    await setFiatCurrency(ctx.tx, user.id, fiat);
+    ctx.user = { ...user, fiatCurrency: fiat };
+    await showBalance(ctx);
+  });
   deps.buttons.onButton('hist.page', { once: false, menuBound: false }, async (ctx, button) => {
     const page = Number.parseInt(button.payload, 10);
     await showHistory(ctx, Number.isSafeInteger(page) && page >= 1 && page <= HISTORY_PAGES_MAX ? page : 1);

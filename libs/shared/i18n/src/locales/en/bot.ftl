@@ -43,9 +43,6 @@ dialog-expired = This dialog has expired. Start again from the menu.
 ## Balance and history
 balance-title = Your balance
 balance-line = { $asset }: { $available } available, { $locked } in plans and pending withdrawals
-balance-fiat = ≈ { $value } { $fiat }
-balance-fiat-stale = ≈ { $value } { $fiat } (rate from { $age } ago)
-balance-fiat-unavailable = Exchange rate unavailable right now.
 history-title = History, page { $page }
 history-empty = No operations yet.
 history-line = { $date } · { $kind } · { $sign }{ $amount } { $asset }

@@ -43,9 +43,6 @@ dialog-expired = Этот диалог устарел. Начните занов
 ## Баланс и история
 balance-title = Ваш баланс
 balance-line = { $asset }: доступно { $available }, в планах и ожидающих выводах { $locked }
-balance-fiat = ≈ { $value } { $fiat }
-balance-fiat-stale = ≈ { $value } { $fiat } (курс { $age } назад)
-balance-fiat-unavailable = Курс сейчас недоступен.
 history-title = История, страница { $page }
 history-empty = Операций пока нет.
 history-line = { $date } · { $kind } · { $sign }{ $amount } { $asset }

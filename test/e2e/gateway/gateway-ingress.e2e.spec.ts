@@ -1,8 +1,9 @@
 // Proves the bot-gateway's Telegram ingress as the real process against the real NATS,
 // PostgreSQL and the Bot API emulator: the service sets its webhook with the secret at start and
 // answers a user's /ping delivered by the emulator; one update POSTed five times is handled once
-// (one inbox mark, one reply) and a copy stored again past the stream's duplicate window (another
-// msgID) changes nothing; a wrong or missing secret is 401 and stores nothing; a poison update is
+// (one inbox mark, one reply); /start POSTed five times registers once (one user row, one
+// registered event) and answers once; a copy stored again past the stream's duplicate window
+// (another msgID) changes nothing; a wrong or missing secret is 401 and stores nothing; a poison update is
 // retried, dead-lettered and answered with exactly one apology in the user's language; and
 // long-polling mode still carries a /ping to its reply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +49,24 @@ describe('bot-gateway webhook ingress (real process)', () => {
     await settled();
     expect(stack.repliesTo(5_001, 900_001)).toBe(1);
     expect((await stack.inbox()).filter((row) => row.updateId === 900_001)).toHaveLength(1);
+  });
+
+  it('/start POSTed five times registers the user once (one row, one registered event) and answers once', async () => {
+    const user = { userId: 5_010, languageCode: 'en' };
+    stack.emulator.openChat(user);
+    const update = messageUpdate(900_010, user, '/start');
+    expect(await stack.post(update)).toBe(200);
+    await waitFor(() => stack.emulator.sentMessages(5_010).length > 0, { timeoutMs: 15_000, description: 'the answer to /start' });
+    await settled();
+    const answered = stack.emulator.sentMessages(5_010).length;
+    for (let attempt = 0; attempt < 4; attempt += 1) expect(await stack.post(update)).toBe(200);
+    await settled();
+    expect(stack.emulator.sentMessages(5_010)).toHaveLength(answered);
+    const [users] = await stack.sql<Array<{ count: string }>>`select count(*)::text as count from users where telegram_user_id = ${5_010}`;
+    expect(users?.count).toBe('1');
+    const [events] = await stack.sql<Array<{ count: string }>>`
+      select count(*)::text as count from outbox where subject like ${'%.bot.evt.user.registered.v1'} and event->'data'->>'telegramUserId' = ${'5010'}`;
+    expect(events?.count).toBe('1');
   });
 
   it('a copy stored past the duplicate window (another msgID) is a no-op thanks to the inbox', async () => {

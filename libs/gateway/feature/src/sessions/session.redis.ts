@@ -22,6 +22,11 @@ return 1
 `;
 
 const COMMAND_NAME = 'strongboxSessionCas';
+/**
+ * Outside the `session:` keys on purpose: a Redis restored from a snapshot restores this key too,
+ * but with the run_id of the Redis that wrote it, never its own.
+ */
+const VERIFIED_RUN_ID_KEY = 'session-meta:verified-run-id';
 
 type RedisWithCas = Redis & {
   [COMMAND_NAME](key: string, version: string, json: string, ttlMs: string): Promise<number>;
@@ -41,6 +46,11 @@ export interface SessionRedis {
    * returns the next cursor ('0' when done) and the keys without either prefix.
    */
   scan(cursor: string, prefix: string, count: number): Promise<{ cursor: string; keys: string[] }>;
+  /** The server's `run_id`: a new one on every Redis start, whatever data it loads. */
+  runId(): Promise<string>;
+  /** The run_id whose session copies a pass has fully checked against PostgreSQL, if any. */
+  verifiedRunId(): Promise<string | null>;
+  setVerifiedRunId(runId: string): Promise<void>;
   /**
    * Calls `listener` each time the client is ready again after losing its connection: Redis may
    * have restarted, empty or from an old snapshot. Returns the unsubscribe function.
@@ -70,6 +80,16 @@ export function createSessionRedis(redis: Redis): SessionRedis {
       const [next, found] = await redis.scan(cursor, 'MATCH', `${escapeGlob(clientPrefix + prefix)}*`, 'COUNT', count);
       const strip = clientPrefix.length + prefix.length;
       return { cursor: next, keys: found.map((key) => key.slice(strip)) };
+    },
+    async runId() {
+      const info = await redis.info('server');
+      const match = /^run_id:([0-9a-f]+)\r?$/m.exec(info);
+      if (!match?.[1]) throw new Error('redis INFO server has no run_id');
+      return match[1];
+    },
+    verifiedRunId: () => redis.get(VERIFIED_RUN_ID_KEY),
+    async setVerifiedRunId(runId) {
+      await redis.set(VERIFIED_RUN_ID_KEY, runId);
     },
     onReconnect(listener) {
       let disconnected = false;

@@ -56,6 +56,8 @@ export interface VersionedSessionStorageStatus {
   readonly redisSuspect: boolean;
   /** Rows copied into Redis by sync passes since start. */
   readonly syncedTotal: number;
+  /** Full comparisons of Redis's session copies with PostgreSQL since start. */
+  readonly reconcilePasses: number;
 }
 
 /** A grammY `StorageAdapter` with a background sync; `start()` it, `stop()` it on shutdown. */
@@ -122,6 +124,7 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
   // are found by comparing every key Redis holds. Also unknown at start.
   let redisSuspect = Boolean(sessionRedis);
   let reconnectEpoch = 0;
+  let reconcilePasses = 0;
   const unsubscribeReconnect = sessionRedis?.onReconnect(() => {
     reconnectEpoch += 1;
     redisSuspect = true;
@@ -240,9 +243,24 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
     return copied;
   }
 
-  /** Compares every session Redis holds with PostgreSQL; undefined when Redis failed meanwhile. */
+  /**
+   * Compares every session Redis holds with PostgreSQL, unless this Redis run was checked already
+   * (a reconnection without a restart loses nothing Redis held); undefined when Redis failed.
+   */
   async function reconcileRedis(redis: SessionRedis): Promise<number | undefined> {
     const epoch = reconnectEpoch;
+    let runId: string | undefined;
+    try {
+      runId = await breaker.execute(() => redis.runId());
+      if ((await breaker.execute(() => redis.verifiedRunId())) === runId) {
+        if (epoch === reconnectEpoch) redisSuspect = false;
+        return 0;
+      }
+    } catch (error) {
+      // Without INFO (a restricted Redis) every reconnection is checked in full.
+      logger.debug({ err: error }, 'session storage: redis run id unknown');
+    }
+    reconcilePasses += 1;
     let copied = 0;
     let cursor = '0';
     do {
@@ -263,7 +281,12 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
         }
       }
     } while (cursor !== '0');
-    if (epoch === reconnectEpoch) redisSuspect = false;
+    if (epoch !== reconnectEpoch) return copied;
+    redisSuspect = false;
+    if (runId !== undefined) {
+      const checkedRunId = runId;
+      await breaker.execute(() => redis.setVerifiedRunId(checkedRunId)).catch(() => undefined);
+    }
     return copied;
   }
 
@@ -286,7 +309,7 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
     write: (key, value) => store(key, value),
     delete: (key) => store(key, null),
     syncOnce,
-    status: () => ({ breaker: breaker.state(), mayHaveUnsynced, redisSuspect, syncedTotal }),
+    status: () => ({ breaker: breaker.state(), mayHaveUnsynced, redisSuspect, syncedTotal, reconcilePasses }),
     start() {
       if (loop || !sessionRedis) return;
       loop = superviseLoop({

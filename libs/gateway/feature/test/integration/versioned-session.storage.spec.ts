@@ -4,12 +4,14 @@
 // PostgreSQL (rows marked needs_sync); after a restart the sync copies them back with a
 // compare-and-set on the version. A Redis that returns empty, or holding OLD copies (planted the
 // way a stale snapshot would hold them), never makes a read return older data, and the sync
-// replaces the old copies; a deletion during an outage is not resurrected; a write racing the
+// replaces the old copies (a full check runs after a restart of Redis, not after a reconnection to
+// the same run); a deletion during an outage is not resurrected; a write racing the
 // sync is not overwritten. A random sequence of writes, deletes, outages, stale restores and syncs
 // (fast-check) always reads back the last value written.
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisKeyPrefix } from '@strongbox/shared-contracts';
+import { waitFor } from '@strongbox/shared-testing';
 import { createVersionedSessionStorage, type VersionedSessionStorage } from '../../src/index';
 import { createSessionRedis } from '../../src/sessions/session.redis';
 import { freshGatewayDatabase, privateRedisUnderTest, testLogger, type GatewayTestDatabase, type RedisUnderTest } from '../support/gateway.harness';
@@ -159,6 +161,28 @@ describe('versioned session storage', () => {
     expect(storage.status()).toMatchObject({ mayHaveUnsynced: false, redisSuspect: false });
     // With Redis trusted again, reads come from Redis and are still the newest.
     expect(await storage.read(unsynced)).toEqual({ step: 'address', amount: '9' });
+  });
+
+  it('checks every copy only when Redis restarted, not after a reconnection to the same Redis run', async () => {
+    const first = newStorage();
+    await first.syncOnce();
+    // A second process finds this Redis run checked already.
+    const second = newStorage();
+    await second.syncOnce();
+    expect(second.status()).toMatchObject({ redisSuspect: false, reconcilePasses: 0 });
+
+    // A dropped connection to the same server: nothing Redis held was lost.
+    redis.client.disconnect(true);
+    await redis.waitUntilReady();
+    await waitFor(() => first.status().redisSuspect, { timeoutMs: 5_000, description: 'the reconnection noticed' });
+    await first.syncOnce();
+    expect(first.status()).toMatchObject({ redisSuspect: false });
+    const passes = first.status().reconcilePasses;
+
+    await killRedis();
+    await restartRedis();
+    await first.syncOnce();
+    expect(first.status()).toMatchObject({ redisSuspect: false, reconcilePasses: passes + 1 });
   });
 
   it('does not resurrect a session deleted while Redis was down', async () => {

@@ -59,6 +59,8 @@ export async function startGatewayPlatform<S, C extends GatewayPlatformConfig>(c
     updatesMax: config.BOT_FLOOD_UPDATES_MAX,
     windowSeconds: config.BOT_FLOOD_WINDOW_S,
     silenceSeconds: config.BOT_FLOOD_SILENCE_S,
+    // The sessions' breaker is the gateway's view of Redis: open means a hung or lost Redis.
+    redisUsable: () => sessions.breaker.state() !== 'open',
   });
 
   let rates: ExchangeRates | undefined;

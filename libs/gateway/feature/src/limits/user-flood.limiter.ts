@@ -18,6 +18,12 @@ export interface UserFloodLimitOptions {
   readonly windowSeconds: number;
   /** After the "slow down" answer, how long further updates over the limit are ignored silently, in seconds. */
   readonly silenceSeconds: number;
+  /**
+   * Whether Redis is worth asking (e.g. the session storage's Redis breaker is not open). A hung
+   * Redis answers nothing until the client's command timeout; while this says no, the counting goes
+   * straight to the in-memory limiters instead of waiting for that timeout on every update.
+   */
+  readonly redisUsable?: () => boolean;
 }
 
 /** Text key of the one answer a flooding user gets (gateway-platform.ftl). */
@@ -37,10 +43,15 @@ export interface UserFloodLimit {
   middleware<C extends Context>(slowDownText?: (ctx: C) => string): MiddlewareFn<C>;
 }
 
-function limiter(options: UserFloodLimitOptions, keyPrefix: string, points: number, durationSeconds: number): RateLimiterAbstract {
+interface Limiters {
+  readonly redis: RateLimiterAbstract | undefined;
+  readonly memory: RateLimiterMemory;
+}
+
+function limiters(options: UserFloodLimitOptions, keyPrefix: string, points: number, durationSeconds: number): Limiters {
   const memory = new RateLimiterMemory({ keyPrefix, points, duration: durationSeconds });
-  if (!options.redis) return memory;
-  return new RateLimiterRedis({
+  if (!options.redis) return { redis: undefined, memory };
+  const redis = new RateLimiterRedis({
     storeClient: options.redis,
     useRedisPackage: false,
     keyPrefix,
@@ -50,6 +61,7 @@ function limiter(options: UserFloodLimitOptions, keyPrefix: string, points: numb
     rejectIfRedisNotReady: true,
     insuranceLimiter: memory,
   });
+  return { redis, memory };
 }
 
 export function createUserFloodLimit(options: UserFloodLimitOptions): UserFloodLimit {
@@ -60,13 +72,15 @@ export function createUserFloodLimit(options: UserFloodLimitOptions): UserFloodL
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`createUserFloodLimit: ${name} must be a positive integer, got ${value}`);
   }
-  const updates = limiter(options, 'flood:updates', options.updatesMax, options.windowSeconds);
+  const updates = limiters(options, 'flood:updates', options.updatesMax, options.windowSeconds);
   // One "slow down" per silence period: the first update over the limit takes this single point.
-  const warnings = limiter(options, 'flood:warned', 1, options.silenceSeconds);
+  const warnings = limiters(options, 'flood:warned', 1, options.silenceSeconds);
+  const redisUsable = options.redisUsable ?? (() => true);
 
-  async function tryConsume(target: RateLimiterAbstract, key: string): Promise<boolean> {
+  async function tryConsume(target: Limiters, key: string): Promise<boolean> {
+    const limiter = target.redis && redisUsable() ? target.redis : target.memory;
     try {
-      await target.consume(key, 1);
+      await limiter.consume(key, 1);
       return true;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return false;

@@ -2,14 +2,16 @@
 // the limit every update is handled; the first update over it gets one translated "slow down" and
 // the rest are silently dropped; the counters live in Redis (two gateway processes share them);
 // with Redis killed the in-memory insurance counters take over with the same limits, so users see
-// no change and nothing throws.
+// no change and nothing throws; with Redis hung (fault proxy stalled) and its breaker open, counting
+// goes to memory at once instead of waiting for the command timeout on every update.
 import { Bot, type Context } from 'grammy';
 import type { I18nFlavor } from '@grammyjs/i18n';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createI18n } from '@strongbox/shared-i18n';
-import { startBotApiEmulator, uniqueNamespace, waitFor, type BotApiEmulator } from '@strongbox/shared-testing';
+import { startBotApiEmulator, startTcpFaultProxy, uniqueNamespace, waitFor, type BotApiEmulator } from '@strongbox/shared-testing';
+import { createCircuitBreaker } from '@strongbox/shared-resilience';
 import { createUserFloodLimit, FloodDecisions } from '../../src/index';
-import { privateRedisUnderTest, testLogger, type RedisUnderTest } from '../support/gateway.harness';
+import { gatewayRedisClient, privateRedisUnderTest, testLogger, type RedisUnderTest } from '../support/gateway.harness';
 
 type TestContext = Context & I18nFlavor;
 
@@ -75,6 +77,34 @@ describe('per-user flood limit', () => {
     for (let index = 0; index < LIMIT.updatesMax; index += 1) expect(await first.check(5_003)).toBe(FloodDecisions.pass);
     expect(await second.check(5_003)).toBe(FloodDecisions.warn);
     expect(await first.check(5_003)).toBe(FloodDecisions.drop);
+  });
+
+  it('with Redis hung, counts in memory at once once the Redis breaker is open, instead of waiting for the command timeout', async () => {
+    const proxy = await startTcpFaultProxy({ host: '127.0.0.1', port: redis.server.port });
+    const client = gatewayRedisClient(`redis://${proxy.host}:${proxy.port}`, uniqueNamespace('gwh'));
+    try {
+      await waitFor(() => client.status === 'ready', { timeoutMs: 5_000, description: 'client through the proxy' });
+      const breaker = createCircuitBreaker({ name: 'test-redis', consecutiveFailures: 1, halfOpenAfterMs: 60_000 });
+      const limit = createUserFloodLimit({ redis: client, logger: testLogger, ...LIMIT, redisUsable: () => breaker.state() !== 'open' });
+      expect(await limit.check(5_005)).toBe(FloodDecisions.pass);
+
+      proxy.stall();
+      // What the session storage sees first: a command that times out opens the shared breaker.
+      await expect(breaker.execute(() => client.get('probe'))).rejects.toThrow();
+      expect(breaker.state()).toBe('open');
+      const decisions = [];
+      for (let index = 0; index < LIMIT.updatesMax + 1; index += 1) {
+        const startedAt = performance.now();
+        decisions.push(await limit.check(5_005));
+        // The client's command timeout is 1 s: no check waited for it.
+        expect(performance.now() - startedAt).toBeLessThan(1_000);
+      }
+      // Memory counted from zero: the update counted in Redis before the hang is not known here.
+      expect(decisions).toEqual([...Array.from({ length: LIMIT.updatesMax }, () => FloodDecisions.pass), FloodDecisions.warn]);
+    } finally {
+      client.disconnect();
+      await proxy.close();
+    }
   });
 
   it('with Redis killed, counts in memory with the same limits and the same answers', async () => {

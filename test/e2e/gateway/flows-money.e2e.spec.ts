@@ -9,10 +9,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { getBalanceV1 } from '@strongbox/shared-contracts';
+import { Redis } from 'ioredis';
+import { blacklistUserV1, getBalanceV1, redisKeyPrefix } from '@strongbox/shared-contracts';
+import { newId } from '@strongbox/shared-domain';
 import { createCommandClient, Flags, setFlag, type CommandClient } from '@strongbox/shared-messaging';
 import { ANVIL_SECOND_PRIVATE_KEY, waitUntilReady } from '@strongbox/shared-stack';
-import { TEST_NATS_URL, waitFor, type EmulatedUser, type SentMessage } from '@strongbox/shared-testing';
+import { startPrivateRedis, TEST_NATS_URL, waitFor, type EmulatedUser, type PrivateServer, type SentMessage } from '@strongbox/shared-testing';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack';
 
 const USDT = 1_000_000n;
@@ -23,6 +25,8 @@ let nc: NatsConnection;
 let ledger: CommandClient;
 /** A stand-in for the external exchange-rate API (the only outside service the bot reads). */
 let rates: Server;
+/** The gateway's Redis, private so that a test can kill it. */
+let redis: PrivateServer;
 
 beforeAll(async () => {
   rates = createServer((_request, response) => {
@@ -31,8 +35,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => rates.listen(0, '127.0.0.1', resolve));
   const ratesUrl = `http://127.0.0.1:${(rates.address() as AddressInfo).port}/rates`;
+  redis = await startPrivateRedis();
   // The test types faster than a person; the flood limit has its own tests.
-  e2e = await startE2eStack({ extraEnv: { 'bot-gateway': { BOT_FLOOD_UPDATES_MAX: '1000', RATES_API_URL: ratesUrl } } });
+  e2e = await startE2eStack({ redisUrl: redis.url, extraEnv: { 'bot-gateway': { BOT_FLOOD_UPDATES_MAX: '1000', RATES_API_URL: ratesUrl } } });
   nc = await connect({ servers: TEST_NATS_URL });
   ledger = createCommandClient(nc, { namespace: e2e.namespace, timeoutMs: 5_000 });
 }, 180_000);
@@ -41,6 +46,7 @@ afterAll(async () => {
   await nc?.close();
   await e2e?.teardown();
   await new Promise((resolve) => rates?.close(resolve));
+  await redis?.stop();
 }, 60_000);
 
 /** The highest message id the bot has used in the chat so far (0 before any). */
@@ -222,6 +228,61 @@ describe('bot money flows', () => {
     }
   });
 
+  it('goes on with a withdrawal dialog from PostgreSQL while Redis is down, and Redis holds the newest state after it returns', async () => {
+    const sessionKey = `user:${ann.userId}`;
+    const annMenu = await say(ann, '/menu', /What would you like to do/);
+    await press(ann, annMenu, /Withdraw/, /How much USDT/);
+    await say(ann, '5', /Send the address/);
+    await redis.kill();
+    const confirmation = await say(ann, '0x52908400098527886e0f7030069857d2e4169ee7', /Please check the withdrawal/);
+    expect(confirmation.text).toContain('Amount: 5 USDT');
+    await redis.restart();
+    await press(ann, confirmation, /Confirm/, /Withdrawal accepted/);
+    expect(await available(annId)).toBe(83n * USDT);
+
+    const client = new Redis(redis.url, { keyPrefix: redisKeyPrefix(e2e.namespace, 'bot-gateway'), maxRetriesPerRequest: 1 });
+    try {
+      await waitFor(
+        async () => {
+          const [stored] = await e2e.rows<{ version: string }>('bot-gateway', 'select version::text as version from %schema%.sessions where key = $1', [sessionKey]);
+          const [version, json] = await client.hmget(`session:${sessionKey}`, 'v', 'd');
+          // The same version in both stores, and it is the state after the confirmation: no dialog left.
+          return stored !== undefined && version === stored.version && typeof json === 'string' && !json.includes('"dialog"');
+        },
+        { timeoutMs: 20_000, intervalMs: 200, description: 'Redis holds the newest session again' },
+      );
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('switches the language for every later screen', async () => {
+    const annMenu = await say(ann, '/menu', /What would you like to do/);
+    const choice = await press(ann, annMenu, /Language/, /Choose your language/);
+    await press(ann, choice, /Русский/, /Язык: русский/);
+    await e2e.emulator.waitForMessage((m) => m.chatId === ann.userId && /Что вы хотите сделать/.test(m.text ?? ''), { timeoutMs: 10_000 });
+    // The reply goes out just before the update's transaction commits.
+    await waitFor(
+      async () => (await e2e.rows<{ language_code: string }>('bot-gateway', 'select language_code from %schema%.users where id = $1', [annId]))[0]?.language_code === 'ru',
+      { timeoutMs: 10_000, intervalMs: 100, description: 'language stored' },
+    );
+    const back = await say(ann, '/language', /Выберите язык/);
+    await press(ann, back, /English/, /Language set: English/);
+  });
+
+  it('refuses a blacklisted user politely', async () => {
+    const borisId = await userIdOf(boris.userId);
+    await ledger.call(blacklistUserV1, { adminId: newId(), userId: borisId, blacklisted: true, reason: 'e2e check' });
+    await waitFor(
+      async () => {
+        const [row] = await e2e.rows<{ blacklisted: boolean }>('bot-gateway', 'select blacklisted from %schema%.users where id = $1', [borisId]);
+        return row?.blacklisted === true;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, description: 'blacklist read model updated' },
+    );
+    await say(boris, '/menu', /Ваш аккаунт ограничен/);
+  });
+
   it('keeps a request while the ledger is down, says so once, and answers it when the ledger is back', async () => {
     const ledgerProcess = e2e.stack.services.ledger;
     const annMenu = await say(ann, '/menu', /What would you like to do/);
@@ -238,7 +299,7 @@ describe('bot money flows', () => {
     const balance = await e2e.emulator.waitForMessage((m) => m.chatId === ann.userId && /Your balance/.test(m.text ?? '') && m.messageId > annMenu.messageId, {
       timeoutMs: 90_000,
     });
-    expect(balance.text).toContain('USDT: 89 available');
+    expect(balance.text).toContain('USDT: 83 available');
     expect(e2e.emulator.sentMessages(ann.userId).filter((m) => /Technical works/.test(m.text ?? ''))).toHaveLength(1);
   });
 });

@@ -36,7 +36,9 @@ export function blacklistGate(): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     if (!ctx.user?.blacklisted) return next();
     const text = ctx.message?.text ?? '';
-    const supportButton = ctx.callbackQuery?.data?.startsWith('sup.') ?? false;
+    // The action is the callback data's first field; the signed-buttons middleware verifies it later.
+    const action = ctx.callbackQuery?.data?.split('|', 1)[0] ?? '';
+    const supportButton = action.startsWith('sup.') || action === 'menu.support';
     if (text.startsWith('/support') || supportButton || ctx.session.dialog?.kind === 'support') return next();
     if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => undefined);
     if (ctx.chat?.type === 'private') await ctx.reply(ctx.t('blacklisted'));

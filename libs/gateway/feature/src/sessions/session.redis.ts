@@ -46,6 +46,8 @@ export interface SessionRedis {
    * returns the next cursor ('0' when done) and the keys without either prefix.
    */
   scan(cursor: string, prefix: string, count: number): Promise<{ cursor: string; keys: string[] }>;
+  /** Removes the copy of `key` (PostgreSQL has no row for it); a later read fills it again. */
+  remove(key: string): Promise<void>;
   /** The server's `run_id`: a new one on every Redis start, whatever data it loads. */
   runId(): Promise<string>;
   /** The run_id whose session copies a pass has fully checked against PostgreSQL, if any. */
@@ -80,6 +82,9 @@ export function createSessionRedis(redis: Redis): SessionRedis {
       const [next, found] = await redis.scan(cursor, 'MATCH', `${escapeGlob(clientPrefix + prefix)}*`, 'COUNT', count);
       const strip = clientPrefix.length + prefix.length;
       return { cursor: next, keys: found.map((key) => key.slice(strip)) };
+    },
+    async remove(key) {
+      await redis.del(key);
     },
     async runId() {
       const info = await redis.info('server');

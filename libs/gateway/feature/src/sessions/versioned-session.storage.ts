@@ -202,8 +202,11 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
     // PostgreSQL's: PostgreSQL decides, and Redis gets the newer entry for the next read.
     const row = await readSession(options.db, key);
     if (!row) {
+      // Every version is written to PostgreSQL first: a copy without a row is not a session (a
+      // restored snapshot older than a purge); it is dropped, and a miss records "no session".
       if (cached.kind === 'miss') await redisPut(key, { version: ABSENT_VERSION, json: null });
-      return cached.kind === 'hit' ? valueOf(cached.entry.json) : undefined;
+      else if (sessionRedis) await breaker.execute(() => sessionRedis.remove(redisKey(key))).catch(() => undefined);
+      return undefined;
     }
     if (cached.kind === 'hit' && cached.entry.version >= row.version) return valueOf(cached.entry.json);
     await syncRow(row);
@@ -272,7 +275,18 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
       }
       cursor = step.cursor;
       for (let start = 0; start < step.keys.length; start += SESSION_READ_KEYS_MAX) {
-        const rows = await readSessions(options.db, step.keys.slice(start, start + SESSION_READ_KEYS_MAX));
+        const keys = step.keys.slice(start, start + SESSION_READ_KEYS_MAX);
+        const rows = await readSessions(options.db, keys);
+        // A copy without a row (a snapshot older than a purge, or a key no version was ever written
+        // for) is dropped: a read then asks PostgreSQL, which knows the session does not exist.
+        const stored = new Set(rows.map((row) => row.key));
+        for (const key of keys.filter((candidate) => !stored.has(candidate))) {
+          try {
+            await breaker.execute(() => redis.remove(redisKey(key)));
+          } catch {
+            return undefined;
+          }
+        }
         for (const row of rows) {
           // The compare-and-set leaves every copy that is as new as PostgreSQL's untouched.
           const outcome = await redisPut(row.key, entryOf(row));

@@ -185,6 +185,21 @@ describe('versioned session storage', () => {
     expect(first.status()).toMatchObject({ redisSuspect: false, reconcilePasses: passes + 1 });
   });
 
+  it('drops a restored copy for which PostgreSQL has no row', async () => {
+    const storage = newStorage();
+    await storage.syncOnce();
+    const key = freshKey();
+    await killRedis();
+    await restartRedis();
+    await plantStale(key, 4n, { step: 'confirm', amount: '9' });
+    expect(await storage.read(key)).toBeUndefined();
+    await storage.syncOnce();
+    expect(storage.status().redisSuspect).toBe(false);
+    const entry = await redisEntry(key);
+    expect(entry === undefined || entry.value === null).toBe(true);
+    expect(await storage.read(key)).toBeUndefined();
+  });
+
   it('does not resurrect a session deleted while Redis was down', async () => {
     const storage = newStorage();
     await storage.syncOnce();

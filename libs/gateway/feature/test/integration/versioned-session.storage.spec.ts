@@ -5,7 +5,8 @@
 // compare-and-set on the version. A Redis that returns empty, or holding OLD copies (planted the
 // way a stale snapshot would hold them), never makes a read return older data, and the sync
 // replaces the old copies (a full check runs after a restart of Redis, not after a reconnection to
-// the same run); a deletion during an outage is not resurrected; a write racing the
+// the same run), and a copy PostgreSQL has no row for is never served; a deletion during an outage
+// is not resurrected; a write racing the
 // sync is not overwritten. A random sequence of writes, deletes, outages, stale restores and syncs
 // (fast-check) always reads back the last value written.
 import fc from 'fast-check';

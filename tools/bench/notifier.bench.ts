@@ -128,6 +128,14 @@ export async function runNotifierBench(root: string, options: NotifierBenchOptio
       if (window.some((call) => call.params['chat_id'] === refusal.params['chat_id'])) refusedBy.chat += 1;
       else refusedBy.global += 1;
     }
+    // Where the slots went, from the notifier's own metrics: slots given up because the lane woke or
+    // finished its claim too late to send on time (a process short of CPU or database time).
+    const metricsText = await fetch(`${notifier.opsUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
+      .then((response) => response.text())
+      .catch(() => '');
+    const metric = (pattern: RegExp): number => Number(pattern.exec(metricsText)?.[1] ?? Number.NaN);
+    const claimCount = metric(/^strongbox_notify_claim_seconds_count(?:\{[^}]*\})? ([0-9.e+-]+)$/m);
+    const claimSum = metric(/^strongbox_notify_claim_seconds_sum(?:\{[^}]*\})? ([0-9.e+-]+)$/m);
     const result = {
       bench: 'notifier',
       messages: options.messages,
@@ -139,10 +147,14 @@ export async function runNotifierBench(root: string, options: NotifierBenchOptio
       http_429_count: emulator.calls('sendMessage').filter((call) => call.errorCode === 429).length,
       duplicates: sent.length - distinct,
       first_message_after_enqueue_ms: (times[0] as number) - enqueuedMs,
+      slots_missed_late_wake: metric(/^strongbox_notify_slots_missed_total\{[^}]*reason="late_wake"[^}]*\} ([0-9.e+-]+)$/m),
+      slots_missed_late_claim: metric(/^strongbox_notify_slots_missed_total\{[^}]*reason="late_claim"[^}]*\} ([0-9.e+-]+)$/m),
+      claim_ms_mean: Math.round((claimSum / claimCount) * 1_000 * 10) / 10,
     };
     process.stdout.write(
       [
         `delivered    ${sent.length} messages to ${options.chats} chats in ${result.seconds} s: ${result.sent_per_s}/s, limit ${options.rate}/s (ratio ${result.ratio_to_limit})`,
+        `slots        given up: ${result.slots_missed_late_wake} woke late, ${result.slots_missed_late_claim} claimed late; claim ${result.claim_ms_mean} ms on average`,
         `refused      ${result.http_429_count} × 429 (${refusedBy.global} by the global limit, ${refusedBy.chat} by a chat's); duplicates ${result.duplicates}`,
         JSON.stringify(result),
         '',

@@ -1,9 +1,10 @@
 import { Composer, InlineKeyboard, InputFile } from 'grammy';
+import { onDialogText } from './dialog';
 import QRCode from 'qrcode';
 import { ChainCommandErrors, claimDepositV1, getDepositAddressV1 } from '@strongbox/shared-contracts';
 import { CommandError } from '@strongbox/shared-messaging';
 import { callService } from './dependency.errors';
-import { activeDialog, endDialog, startDialog, type BotContext, type FlowDeps } from './flow.context';
+import { endDialog, startDialog, type BotContext, type FlowDeps } from './flow.context';
 import { parseTxHashInput } from './inputs';
 import { requireUser } from './start.composer';
 
@@ -53,16 +54,8 @@ export function createDepositComposer(deps: FlowDeps): Composer<BotContext> {
     await ctx.reply(ctx.t('deposit-claim-ask'));
   });
 
-  composer.chatType('private').on('message', async (ctx, next) => {
-    if (!activeDialog(ctx, 'claim')) return next();
-    const user = await requireUser(ctx);
+  onDialogText(composer, 'claim', async (ctx, { user, text }) => {
     if (!user) return;
-    const text = ctx.message.text;
-    if (text === undefined) {
-      await ctx.reply(ctx.t('input-expected-text'));
-      return;
-    }
-    if (text.startsWith('/')) return next();
     const parsed = parseTxHashInput(text);
     if (!parsed.ok) {
       await ctx.reply(ctx.t(parsed.key, parsed.variables));

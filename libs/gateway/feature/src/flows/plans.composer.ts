@@ -1,4 +1,5 @@
 import { Composer, InlineKeyboard } from 'grammy';
+import { onDialogText, showConfirmation } from './dialog';
 import { getBalanceV1, LedgerCommandErrors, listPlanDepositsV1, listPlansV1, openPlanDepositV1, PlanCommandErrors } from '@strongbox/shared-contracts';
 import { CommandError } from '@strongbox/shared-messaging';
 import { callService } from './dependency.errors';
@@ -138,17 +139,8 @@ export function createPlansComposer(deps: FlowDeps): Composer<BotContext> {
     await ctx.reply(ctx.t('plans-ask-amount', { asset, name: plan.code, available: amountText(await available(user.id), deps.asset) }));
   });
 
-  composer.chatType('private').on('message', async (ctx, next) => {
-    const dialog = activeDialog(ctx, 'plans');
-    if (!dialog || dialog.step !== 'amount') return next();
-    const user = await requireUser(ctx);
+  onDialogText(composer, 'plans', async (ctx, { dialog, user, text }) => {
     if (!user) return;
-    const text = ctx.message.text;
-    if (text === undefined) {
-      await ctx.reply(ctx.t('input-expected-text'));
-      return;
-    }
-    if (text.startsWith('/')) return next();
     const plan = offeredPlan(dialog.data, 'chosen');
     if (!plan) {
       endDialog(ctx);
@@ -170,18 +162,12 @@ export function createPlansComposer(deps: FlowDeps): Composer<BotContext> {
       await ctx.reply(ctx.t('plans-insufficient', { asset, available: amountText(balance, deps.asset) }));
       return;
     }
-    const intentId = deps.buttons.newIntentId();
-    advanceDialog(ctx, 'confirm', { amount: parsed.value.toString(), intentId });
-    // The confirmation screen is the current menu: a press on an older screen is out of date.
-    ctx.session.menuIntent = intentId;
-    const keyboard = new InlineKeyboard()
-      .text(ctx.t('withdraw-confirm-button'), deps.buttons.sign(ctx, { action: 'pl.confirm', intentId }))
-      .text(ctx.t('withdraw-cancel-button'), deps.buttons.sign(ctx, { action: 'pl.cancel', intentId }));
-    await ctx.reply(
-      ctx.t('plans-confirm', { name: plan.code, amount: amountText(parsed.value, deps.asset), asset, rate: rateText(Number(plan.rateBps)), days: plan.termDays }),
-      { reply_markup: keyboard },
-    );
-  });
+    await showConfirmation(ctx, deps, {
+      prefix: 'pl',
+      data: { amount: parsed.value.toString() },
+      text: ctx.t('plans-confirm', { name: plan.code, amount: amountText(parsed.value, deps.asset), asset, rate: rateText(Number(plan.rateBps)), days: plan.termDays }),
+    });
+  }, { skipSteps: ['choose', 'confirm'] });
 
   async function replayOutcome(ctx: BotContext, outcome: unknown): Promise<void> {
     const done = outcome as Partial<OpenOutcome> | null;

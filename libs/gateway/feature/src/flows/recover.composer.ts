@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy';
+import { onDialogText } from './dialog';
 import { GatewayError, GatewayErrorCodes, issueRecoveryCode, requestRecovery } from '@strongbox/gateway-data-access';
-import { activeDialog, endDialog, startDialog, type BotContext, type FlowDeps } from './flow.context';
+import { endDialog, startDialog, type BotContext, type FlowDeps } from './flow.context';
 import { requireUser } from './start.composer';
 
 /** What each refusal of `requestRecovery` tells the user, and whether they may try another code. */
@@ -29,27 +30,27 @@ export function createRecoverComposer(deps: FlowDeps): Composer<BotContext> {
     await ctx.reply(ctx.t('recover-ask-code'));
   });
 
-  privateChats.on('message', async (ctx, next) => {
-    if (!activeDialog(ctx, 'recover')) return next();
-    const text = ctx.message.text;
-    if (text === undefined) {
-      await ctx.reply(ctx.t('input-expected-text'));
-      return;
-    }
-    if (text.startsWith('/')) return next();
-    try {
-      await requestRecovery(ctx.tx, { namespace: deps.namespace, code: text, newTelegramUserId: BigInt(ctx.from.id), newChatId: BigInt(ctx.chat.id) });
-    } catch (error) {
-      const refusal = error instanceof GatewayError ? REFUSALS[error.code] : undefined;
-      if (!refusal) throw error;
-      if (!refusal.retry) endDialog(ctx);
-      await ctx.reply(ctx.t(refusal.key));
-      return;
-    }
-    endDialog(ctx);
-    // Asking again while a request is pending answers the same: it is received, an admin decides.
-    await ctx.reply(ctx.t('recover-requested'));
-  });
+  onDialogText(
+    composer,
+    'recover',
+    async (ctx, { text }) => {
+      if (!ctx.from || !ctx.chat) return;
+      try {
+        await requestRecovery(ctx.tx, { namespace: deps.namespace, code: text, newTelegramUserId: BigInt(ctx.from.id), newChatId: BigInt(ctx.chat.id) });
+      } catch (error) {
+        const refusal = error instanceof GatewayError ? REFUSALS[error.code] : undefined;
+        if (!refusal) throw error;
+        if (!refusal.retry) endDialog(ctx);
+        await ctx.reply(ctx.t(refusal.key));
+        return;
+      }
+      endDialog(ctx);
+      // Asking again while a request is pending answers the same: it is received, an admin decides.
+      await ctx.reply(ctx.t('recover-requested'));
+    },
+    // Recovery is asked for from a Telegram account that is not a user.
+    { registered: false },
+  );
 
   privateChats.command('recovery_code', async (ctx) => {
     if (!(await requireUser(ctx))) return;

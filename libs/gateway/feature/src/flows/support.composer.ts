@@ -1,4 +1,5 @@
 import { Composer, InlineKeyboard } from 'grammy';
+import { onDialogText } from './dialog';
 import {
   changeSupportStatus,
   GatewayError,
@@ -97,17 +98,8 @@ export function createSupportComposer(deps: FlowDeps): Composer<BotContext> {
     await ctx.reply(ctx.t('support-ask-description'));
   });
 
-  composer.chatType('private').on('message', async (ctx, next) => {
-    const dialog = activeDialog(ctx, 'support');
-    if (!dialog) return next();
-    const user = await requireUser(ctx);
+  onDialogText(composer, 'support', async (ctx, { dialog, user, text }) => {
     if (!user) return;
-    const text = ctx.message.text;
-    if (text === undefined) {
-      await ctx.reply(ctx.t('input-expected-text'));
-      return;
-    }
-    if (text.startsWith('/')) return next();
     if (dialog.step === 'category') {
       await ctx.reply(ctx.t('support-choose-category'));
       return;

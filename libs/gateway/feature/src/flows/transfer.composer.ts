@@ -1,4 +1,5 @@
-import { Composer, InlineKeyboard } from 'grammy';
+import { Composer } from 'grammy';
+import { onDialogText, showConfirmation } from './dialog';
 import { findUserByReferralCode } from '@strongbox/gateway-data-access';
 import { getBalanceV1, LedgerCommandErrors, transferV1 } from '@strongbox/shared-contracts';
 import { CommandError, Flags } from '@strongbox/shared-messaging';
@@ -59,17 +60,8 @@ export function createTransferComposer(deps: FlowDeps): Composer<BotContext> {
   composer.chatType('private').command('transfer', begin);
   deps.buttons.onButton('menu.transfer', { once: false }, begin);
 
-  composer.chatType('private').on('message', async (ctx, next) => {
-    const dialog = activeDialog(ctx, 'transfer');
-    if (!dialog || dialog.step === 'confirm') return next();
-    const user = await requireUser(ctx);
+  onDialogText(composer, 'transfer', async (ctx, { dialog, user, text }) => {
     if (!user) return;
-    const text = ctx.message.text;
-    if (text === undefined) {
-      await ctx.reply(ctx.t('input-expected-text'));
-      return;
-    }
-    if (text.startsWith('/')) return next();
     const asset = deps.asset.code;
 
     if (dialog.step === 'recipient') {
@@ -102,17 +94,12 @@ export function createTransferComposer(deps: FlowDeps): Composer<BotContext> {
       await ctx.reply(ctx.t('transfer-insufficient', { asset, available: amountText(balance, deps.asset) }));
       return;
     }
-    const intentId = deps.buttons.newIntentId();
-    advanceDialog(ctx, 'confirm', { amount: parsed.value.toString(), intentId });
-    // The confirmation screen is the current menu: a press on an older screen is out of date.
-    ctx.session.menuIntent = intentId;
-    const keyboard = new InlineKeyboard()
-      .text(ctx.t('withdraw-confirm-button'), deps.buttons.sign(ctx, { action: 'tr.confirm', intentId }))
-      .text(ctx.t('withdraw-cancel-button'), deps.buttons.sign(ctx, { action: 'tr.cancel', intentId }));
-    await ctx.reply(ctx.t('transfer-confirm', { amount: amountText(parsed.value, deps.asset), asset, recipient: dialog.data['recipient'] ?? '' }), {
-      reply_markup: keyboard,
+    await showConfirmation(ctx, deps, {
+      prefix: 'tr',
+      data: { amount: parsed.value.toString() },
+      text: ctx.t('transfer-confirm', { amount: amountText(parsed.value, deps.asset), asset, recipient: dialog.data['recipient'] ?? '' }),
     });
-  });
+  }, { skipSteps: ['confirm'] });
 
   async function replayOutcome(ctx: BotContext, outcome: unknown): Promise<void> {
     const done = outcome as Partial<TransferOutcome> | null;

@@ -1,4 +1,5 @@
-import { Composer, InlineKeyboard } from 'grammy';
+import { Composer } from 'grammy';
+import { onDialogText, showConfirmation } from './dialog';
 import { getWithdrawalTermsV1, LedgerCommandErrors, requestWithdrawalV1 } from '@strongbox/shared-contracts';
 import { CommandError, Flags } from '@strongbox/shared-messaging';
 import { callService } from './dependency.errors';
@@ -73,29 +74,23 @@ export function createWithdrawComposer(deps: FlowDeps): Composer<BotContext> {
     return false;
   }
 
-  async function showConfirmation(ctx: BotContext, userId: string, amount: bigint, address: string): Promise<void> {
+  async function confirmWithdrawal(ctx: BotContext, userId: string, amount: bigint, address: string): Promise<void> {
     const terms = await fetchTerms(deps, userId);
     if (!(await amountFits(ctx, amount, terms))) {
       endDialog(ctx);
       return;
     }
-    const intentId = deps.buttons.newIntentId();
-    advanceDialog(ctx, 'confirm', { address, intentId });
-    // The confirmation screen is the current menu: a press on an older screen is out of date.
-    ctx.session.menuIntent = intentId;
-    const keyboard = new InlineKeyboard()
-      .text(ctx.t('withdraw-confirm-button'), deps.buttons.sign(ctx, { action: 'wd.confirm', intentId }))
-      .text(ctx.t('withdraw-cancel-button'), deps.buttons.sign(ctx, { action: 'wd.cancel', intentId }));
-    await ctx.reply(
-      ctx.t('withdraw-confirm', {
+    await showConfirmation(ctx, deps, {
+      prefix: 'wd',
+      data: { address },
+      text: ctx.t('withdraw-confirm', {
         ...limitsOf(terms),
         amount: amountText(amount, deps.asset),
         fee: amountText(terms.fee, deps.asset),
         total: amountText(amount + BigInt(terms.fee), deps.asset),
         address,
       }),
-      { reply_markup: keyboard },
-    );
+    });
   }
 
   composer.chatType('private').command('withdraw', begin);
@@ -107,17 +102,8 @@ export function createWithdrawComposer(deps: FlowDeps): Composer<BotContext> {
     await ctx.reply(ctx.t('action-cancelled'));
   });
 
-  composer.chatType('private').on('message', async (ctx, next) => {
-    const dialog = activeDialog(ctx, 'withdraw');
-    if (!dialog || dialog.step === 'confirm') return next();
-    const user = await requireUser(ctx);
+  onDialogText(composer, 'withdraw', async (ctx, { dialog, user, text }) => {
     if (!user) return;
-    const text = ctx.message.text;
-    if (text === undefined) {
-      await ctx.reply(ctx.t('input-expected-text'));
-      return;
-    }
-    if (text.startsWith('/')) return next();
     if (dialog.step === 'amount') {
       const parsed = parseAmountInput(text, deps.asset);
       if (!parsed.ok) {
@@ -141,8 +127,8 @@ export function createWithdrawComposer(deps: FlowDeps): Composer<BotContext> {
       await ctx.reply(ctx.t('dialog-expired'));
       return;
     }
-    await showConfirmation(ctx, user.id, BigInt(amount), parsed.value);
-  });
+    await confirmWithdrawal(ctx, user.id, BigInt(amount), parsed.value);
+  }, { skipSteps: ['confirm'] });
 
   async function replayOutcome(ctx: BotContext, outcome: unknown): Promise<void> {
     const done = outcome as Partial<WithdrawalOutcome> | null;

@@ -139,7 +139,7 @@ export async function startDelivery(context: DeliveryContext, database: Database
         const loops: SupervisedLoop[] = [senderLoop, sweeperLoop];
         // The loops' own stop lets a lane finish recording its outcome; `stopping` then ends any
         // write still retrying against an unreachable PostgreSQL (the sweep settles that row).
-        const timer = setTimeout(() => stopping.abort(), Math.max(0, timeoutMs - 500));
+        const timer = setTimeout(() => stopping.abort(), timeoutMs / 2);
         try {
           await Promise.all(loops.map((loop) => loop.stop(timeoutMs)));
         } finally {

@@ -38,7 +38,14 @@ export interface DeliveryHarness {
   enqueue(items: readonly NotificationInput[]): Promise<number>;
   notifications(): Promise<NotificationRecord[]>;
   /** Starts a worker like the service does; `redisUrl` undefined runs without Redis. */
-  startWorker(emulator: { token: string; apiRoot: string }, options?: Partial<DeliveryOptions>, redisUrl?: string): Promise<RunningWorker>;
+  startWorker(
+    emulator: { token: string; apiRoot: string },
+    options?: Partial<DeliveryOptions>,
+    redisUrl?: string,
+    database?: Database<typeof notifySchema>,
+  ): Promise<RunningWorker>;
+  /** A second connection pool to the same schema through another URL (e.g. a fault proxy); closed with the harness. */
+  openDatabase(url: string): Database<typeof notifySchema>;
   close(): Promise<void>;
 }
 
@@ -80,6 +87,7 @@ export async function createDeliveryHarness(namespace: string): Promise<Delivery
   });
   const logger: Logger = pino({ level: 'info' }, sink);
   const workers: RunningWorker[] = [];
+  const extraDatabases: Array<Database<typeof notifySchema>> = [];
 
   return {
     namespace,
@@ -112,13 +120,21 @@ export async function createDeliveryHarness(namespace: string): Promise<Delivery
         sequence: BigInt(row['sequence'] as string),
       }));
     },
-    async startWorker(emulator, options = {}, redisUrl) {
+    openDatabase(url) {
+      const extra = createDatabase(
+        { url, schema, applicationName: `${schema}-test-extra`, poolSizeMax: 10, connectTimeoutMs: 2_000, statementTimeoutMs: 20_000 },
+        notifySchema,
+      );
+      extraDatabases.push(extra);
+      return extra;
+    },
+    async startWorker(emulator, options = {}, redisUrl, workerDatabase = database) {
       const registry = new Registry();
       const redis = redisUrl === undefined ? undefined : openTestRedis(redisUrl, namespace);
       if (redis) await waitReady(redis);
       const worker = await startDelivery(
         { namespace, logger, registry, redis, onShutdown: () => undefined },
-        database,
+        workerDatabase,
         { ...FAST_DELIVERY_OPTIONS, token: emulator.token, apiRoot: emulator.apiRoot, ...options },
       );
       let stopped = false;
@@ -135,7 +151,7 @@ export async function createDeliveryHarness(namespace: string): Promise<Delivery
         async stop() {
           if (stopped) return;
           stopped = true;
-          await worker.stop(10_000);
+          await worker.stop(10_000).catch(() => undefined);
           redis?.disconnect();
         },
       };
@@ -144,6 +160,7 @@ export async function createDeliveryHarness(namespace: string): Promise<Delivery
     },
     async close() {
       await Promise.all(workers.map((worker) => worker.stop()));
+      await Promise.all(extraDatabases.map((extra) => extra.close(2_000).catch(() => undefined)));
       await database.close(5_000);
       await dropSchema(TEST_DATABASE_URL, schema);
     },

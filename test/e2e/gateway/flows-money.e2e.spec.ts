@@ -6,6 +6,7 @@
 // twice (two updates) makes one withdrawal; forged buttons and maintenance are refused politely, in
 // English and in Russian.
 import { createServer, type Server } from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -15,12 +16,17 @@ import { newId } from '@strongbox/shared-domain';
 import { createCommandClient, Flags, setFlag, type CommandClient } from '@strongbox/shared-messaging';
 import { ANVIL_SECOND_PRIVATE_KEY, waitUntilReady } from '@strongbox/shared-stack';
 import { startPrivateRedis, TEST_NATS_URL, waitFor, type EmulatedUser, type PrivateServer, type SentMessage } from '@strongbox/shared-testing';
+import { botChat, type BotChat } from '../support/bot-chat';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack';
 
 const USDT = 1_000_000n;
 const CONFIRMATIONS = 12;
 
 let e2e: E2eStack;
+let chat: BotChat;
+const lastMessageId = (chatId: number) => chat.lastMessageId(chatId);
+const say = (user: EmulatedUser, text: string, pattern: RegExp) => chat.say(user, text, pattern);
+const press = (user: EmulatedUser, message: SentMessage, label: RegExp, pattern: RegExp) => chat.press(user, message, label, pattern);
 let nc: NatsConnection;
 let ledger: CommandClient;
 /** A stand-in for the external exchange-rate API (the only outside service the bot reads). */
@@ -38,6 +44,7 @@ beforeAll(async () => {
   redis = await startPrivateRedis();
   // The test types faster than a person; the flood limit has its own tests.
   e2e = await startE2eStack({ redisUrl: redis.url, extraEnv: { 'bot-gateway': { BOT_FLOOD_UPDATES_MAX: '1000', RATES_API_URL: ratesUrl } } });
+  chat = botChat(e2e.emulator);
   nc = await connect({ servers: TEST_NATS_URL });
   ledger = createCommandClient(nc, { namespace: e2e.namespace, timeoutMs: 5_000 });
 }, 180_000);
@@ -50,27 +57,6 @@ afterAll(async () => {
 }, 60_000);
 
 /** The highest message id the bot has used in the chat so far (0 before any). */
-function lastMessageId(chatId: number): number {
-  return e2e.emulator.sentMessages(chatId).reduce((highest, message) => Math.max(highest, message.messageId), 0);
-}
-
-/** Does something as the user and waits for the bot's next message in the chat matching `pattern`. */
-async function answerTo(user: EmulatedUser, act: () => Promise<unknown>, pattern: RegExp): Promise<SentMessage> {
-  const after = lastMessageId(user.userId);
-  await act();
-  return e2e.emulator.waitForMessage((m) => m.chatId === user.userId && m.messageId > after && pattern.test(m.text ?? m.caption ?? ''), { timeoutMs: 30_000 });
-}
-
-const say = (user: EmulatedUser, text: string, pattern: RegExp) => answerTo(user, () => e2e.emulator.sendMessage(user, text), pattern);
-
-/** Presses the button whose label matches `label` on `message`. */
-function press(user: EmulatedUser, message: SentMessage, label: RegExp, pattern: RegExp): Promise<SentMessage> {
-  const rows = (message.replyMarkup as { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } | undefined)?.inline_keyboard ?? [];
-  const button = rows.flat().find((candidate) => label.test(candidate.text));
-  if (!button?.callback_data) throw new Error(`no button ${label} on message ${message.messageId}: ${JSON.stringify(rows)}`);
-  const data = button.callback_data;
-  return answerTo(user, () => e2e.emulator.pressButton(user, message, data), pattern);
-}
 
 async function userIdOf(telegramUserId: number): Promise<string> {
   const [row] = await e2e.rows<{ id: string }>('bot-gateway', 'select id from %schema%.users where telegram_user_id = $1', [telegramUserId]);
@@ -81,6 +67,45 @@ async function userIdOf(telegramUserId: number): Promise<string> {
 async function available(userId: string): Promise<bigint> {
   const balance = await ledger.call(getBalanceV1, { userId, asset: 'USDT' });
   return BigInt(balance.available);
+}
+
+interface SessionRow {
+  readonly value: unknown;
+  readonly version: string;
+  readonly needs_sync: boolean;
+}
+
+async function pgSession(key: string): Promise<SessionRow | undefined> {
+  const [row] = await e2e.rows<{ value: unknown; version: string; needs_sync: boolean }>(
+    'bot-gateway',
+    'select value, version::text as version, needs_sync from %schema%.sessions where key = $1',
+    [key],
+  );
+  return row;
+}
+
+async function redisSession(key: string): Promise<{ version: string; value: unknown } | undefined> {
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: () => null, lazyConnect: true });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const [version, json] = await client.hmget(`${redisKeyPrefix(e2e.namespace, 'bot-gateway')}session:${key}`, 'v', 'd');
+    return version ? { version, value: json ? (JSON.parse(json) as unknown) : null } : undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Waits until Redis holds exactly PostgreSQL's newest session, with nothing left to sync. */
+function waitUntilRedisCaughtUp(key: string, description: string): Promise<SessionRow> {
+  return waitFor(
+    async () => {
+      const row = await pgSession(key);
+      const cached = await redisSession(key);
+      return row && !row.needs_sync && cached?.version === row.version && isDeepStrictEqual(cached.value, row.value) ? row : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 200, description },
+  );
 }
 
 async function mine(blocks: number): Promise<void> {
@@ -229,31 +254,32 @@ describe('bot money flows', () => {
   });
 
   it('goes on with a withdrawal dialog from PostgreSQL while Redis is down, and Redis holds the newest state after it returns', async () => {
-    const sessionKey = `user:${ann.userId}`;
     const annMenu = await say(ann, '/menu', /What would you like to do/);
     await press(ann, annMenu, /Withdraw/, /How much USDT/);
     await say(ann, '5', /Send the address/);
+    const beforeOutage = await waitUntilRedisCaughtUp(`user:${ann.userId}`, 'the amount step in Redis');
+    expect(JSON.stringify(beforeOutage.value)).toContain(`"${5n * USDT}"`);
+
     await redis.kill();
     const confirmation = await say(ann, '0x52908400098527886e0f7030069857d2e4169ee7', /Please check the withdrawal/);
     expect(confirmation.text).toContain('Amount: 5 USDT');
+    // The dialog went on from PostgreSQL: a newer version, marked for the trip back to Redis.
+    const duringOutage = await waitFor(
+      async () => {
+        const row = await pgSession(`user:${ann.userId}`);
+        return row && BigInt(row.version) > BigInt(beforeOutage.version) ? row : undefined;
+      },
+      { timeoutMs: 20_000, description: 'the session written during the outage' },
+    );
+    expect(duringOutage.needs_sync).toBe(true);
+
     await redis.restart();
+    const afterRestart = await waitUntilRedisCaughtUp(`user:${ann.userId}`, 'the dialog state back in Redis');
+    expect(BigInt(afterRestart.version)).toBeGreaterThanOrEqual(BigInt(duringOutage.version));
+    expect(JSON.stringify(afterRestart.value)).toContain('0x52908400098527886E0F7030069857D2E4169EE7');
+
     await press(ann, confirmation, /Confirm/, /Withdrawal accepted/);
     expect(await available(annId)).toBe(83n * USDT);
-
-    const client = new Redis(redis.url, { keyPrefix: redisKeyPrefix(e2e.namespace, 'bot-gateway'), maxRetriesPerRequest: 1 });
-    try {
-      await waitFor(
-        async () => {
-          const [stored] = await e2e.rows<{ version: string }>('bot-gateway', 'select version::text as version from %schema%.sessions where key = $1', [sessionKey]);
-          const [version, json] = await client.hmget(`session:${sessionKey}`, 'v', 'd');
-          // The same version in both stores, and it is the state after the confirmation: no dialog left.
-          return stored !== undefined && version === stored.version && typeof json === 'string' && !json.includes('"dialog"');
-        },
-        { timeoutMs: 20_000, intervalMs: 200, description: 'Redis holds the newest session again' },
-      );
-    } finally {
-      client.disconnect();
-    }
   });
 
   it('switches the language for every later screen', async () => {

@@ -13,6 +13,7 @@ import { newId } from '@strongbox/shared-domain';
 import { createCommandClient, Flags, setFlag, type CommandClient } from '@strongbox/shared-messaging';
 import { ANVIL_SECOND_PRIVATE_KEY } from '@strongbox/shared-stack';
 import { TEST_NATS_URL, waitFor, type EmulatedUser, type SentMessage } from '@strongbox/shared-testing';
+import { botChat, type BotChat } from '../support/bot-chat';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack';
 
 const USDT = 1_000_000n;
@@ -21,6 +22,11 @@ const REWARD = 2n * USDT;
 const ADMIN_ID = '0190a000-0000-7000-8000-00000000ad07';
 
 let e2e: E2eStack;
+let chat: BotChat;
+const lastMessageId = (chatId: number) => chat.lastMessageId(chatId);
+const say = (user: EmulatedUser, text: string, pattern: RegExp) => chat.say(user, text, pattern);
+const buttonData = (message: SentMessage, label: RegExp) => chat.buttonData(message, label);
+const press = (user: EmulatedUser, message: SentMessage, label: RegExp, pattern: RegExp) => chat.press(user, message, label, pattern);
 let nc: NatsConnection;
 let commands: CommandClient;
 
@@ -33,6 +39,7 @@ beforeAll(async () => {
       'bot-gateway': { BOT_FLOOD_UPDATES_MAX: '1000', TELEGRAM_UPDATE_RETRY_DELAY_MS: '2000' },
     },
   });
+  chat = botChat(e2e.emulator);
   nc = await connect({ servers: TEST_NATS_URL });
   commands = createCommandClient(nc, { namespace: e2e.namespace, timeoutMs: 5_000 });
   const plan = { adminId: ADMIN_ID, version: 1, asset: 'USDT', minAmount: String(USDT), maxAmount: String(1_000n * USDT) };
@@ -46,30 +53,6 @@ afterAll(async () => {
   await e2e?.teardown();
 }, 60_000);
 
-function lastMessageId(chatId: number): number {
-  return e2e.emulator.sentMessages(chatId).reduce((highest, message) => Math.max(highest, message.messageId), 0);
-}
-
-/** Does something as the user and waits for the bot's next message in the chat matching `pattern`. */
-async function answerTo(user: EmulatedUser, act: () => Promise<unknown>, pattern: RegExp): Promise<SentMessage> {
-  const after = lastMessageId(user.userId);
-  await act();
-  return e2e.emulator.waitForMessage((m) => m.chatId === user.userId && m.messageId > after && pattern.test(m.text ?? m.caption ?? ''), { timeoutMs: 30_000 });
-}
-
-const say = (user: EmulatedUser, text: string, pattern: RegExp) => answerTo(user, () => e2e.emulator.sendMessage(user, text), pattern);
-
-function buttonData(message: SentMessage, label: RegExp): string {
-  const rows = (message.replyMarkup as { inline_keyboard?: Array<Array<{ text: string; callback_data?: string }>> } | undefined)?.inline_keyboard ?? [];
-  const button = rows.flat().find((candidate) => label.test(candidate.text));
-  if (!button?.callback_data) throw new Error(`no button ${label} on message ${message.messageId}: ${JSON.stringify(rows)}`);
-  return button.callback_data;
-}
-
-function press(user: EmulatedUser, message: SentMessage, label: RegExp, pattern: RegExp): Promise<SentMessage> {
-  const data = buttonData(message, label);
-  return answerTo(user, () => e2e.emulator.pressButton(user, message, data), pattern);
-}
 
 /**
  * Rows of a query once it returns any: a reply is sent inside the update's transaction, so what the

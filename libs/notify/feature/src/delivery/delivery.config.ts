@@ -11,7 +11,7 @@ export const deliveryEnv = z.object({
     .default(1)
     .describe('Notifier replicas running; while Redis is down each one keeps NOTIFY_GLOBAL_RATE_PER_S / NOTIFY_REPLICAS.'),
   NOTIFY_SEND_CONCURRENCY: strictInteger({ min: 1, max: 256 })
-    .default(16)
+    .default(8)
     .describe('Requests to Telegram one replica keeps in flight at most (each to a different chat).'),
   NOTIFY_REQUEST_TIMEOUT_MS: strictInteger({ min: 1_000, max: 120_000 })
     .default(10_000)

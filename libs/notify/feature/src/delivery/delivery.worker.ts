@@ -74,6 +74,8 @@ const SLOT_LATENESS_MS_MAX = 5;
 /** Bounds of the head start a claim gets before its slot (see observeClaim). */
 const CLAIM_LEAD_MS_MIN = 2;
 const CLAIM_LEAD_MS_MAX = 100;
+/** Claims the lead is taken from (shared by the replica's lanes). */
+const RECENT_CLAIMS = 64;
 /** Added to Telegram's retry_after: its whole seconds are rounded, the emulator's up. */
 const RETRY_AFTER_MARGIN_MS = 100;
 /** Back-off while PostgreSQL refuses an outcome write. */
@@ -168,8 +170,8 @@ export async function startDelivery(context: DeliveryContext, database: Database
 class Lanes {
   private idleCheck: Promise<void> | undefined;
   private idle = false;
-  private claimMsAverage = CLAIM_LEAD_MS_MIN;
-  private claimMsDeviation = 0;
+  private readonly recentClaimsMs: number[] = [];
+  private recentClaimsNext = 0;
   private claimLeadMs = CLAIM_LEAD_MS_MIN;
   /** Network errors and 5xx in a row, across lanes: Telegram-wide trouble backs off everyone. */
   private failureStreak = 0;
@@ -248,15 +250,15 @@ class Lanes {
   }
 
   /**
-   * The lead is the recent claim time plus three times its recent deviation (exponential
-   * averages), within bounds: most claims finish before their slot, and the `sending` → request
-   * window stays as short as the database allows.
+   * The lead is the longest of the last claims (plus a little), within bounds: claim times have a
+   * long tail, and a claim that finishes after its slot costs the slot. A longer lead costs time in
+   * `sending` before the request (at most CLAIM_LEAD_MS_MAX, the crash window of ADR 10).
    */
   private observeClaim(claimMs: number): void {
     this.metrics.claimSeconds.observe(claimMs / 1_000);
-    this.claimMsDeviation = this.claimMsDeviation * 0.9 + Math.abs(claimMs - this.claimMsAverage) * 0.1;
-    this.claimMsAverage = this.claimMsAverage * 0.9 + claimMs * 0.1;
-    this.claimLeadMs = Math.min(CLAIM_LEAD_MS_MAX, Math.max(CLAIM_LEAD_MS_MIN, this.claimMsAverage + 3 * this.claimMsDeviation));
+    this.recentClaimsMs[this.recentClaimsNext] = claimMs;
+    this.recentClaimsNext = (this.recentClaimsNext + 1) % RECENT_CLAIMS;
+    this.claimLeadMs = Math.min(CLAIM_LEAD_MS_MAX, Math.max(CLAIM_LEAD_MS_MIN, Math.max(...this.recentClaimsMs) + 1));
   }
 
   /** One lane polls for due work while the rest wait on it, so an idle replica spends no slots. */

@@ -39,10 +39,25 @@ const redis =
 redis?.on('error', () => undefined);
 if (redis) await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
 
-const worker = await startDelivery({ namespace: config.namespace, logger, registry: new Registry(), redis, onShutdown: () => undefined }, database, config.options);
+const registry = new Registry();
+const worker = await startDelivery({ namespace: config.namespace, logger, registry, redis, onShutdown: () => undefined }, database, config.options);
 logger.info({ ready: true }, 'delivery child ready');
 process.once('SIGTERM', () => {
   void (async () => {
+    // The worker's own account of the run, for tests that report figures.
+    const missed = await registry.getSingleMetric('strongbox_notify_slots_missed_total')?.get();
+    const claims = await registry.getSingleMetric('strongbox_notify_claim_seconds')?.get();
+    logger.info(
+      {
+        slotsMissed: Object.fromEntries((missed?.values ?? []).map((value) => [String(value.labels['reason']), value.value])),
+        claimMsMean: (() => {
+          const sum = claims?.values.find((value) => (value as { metricName?: string }).metricName === 'strongbox_notify_claim_seconds_sum')?.value ?? 0;
+          const count = claims?.values.find((value) => (value as { metricName?: string }).metricName === 'strongbox_notify_claim_seconds_count')?.value ?? 0;
+          return count === 0 ? null : Math.round((sum / count) * 10_000) / 10;
+        })(),
+      },
+      'delivery child report',
+    );
     await worker.stop(10_000);
     await database.close(5_000);
     redis?.disconnect();

@@ -40,7 +40,8 @@ export function serviceEnvironment(options: StackOptions, name: ServiceName): Re
     env['BOT_TOKEN'] = options.botToken;
     env['TELEGRAM_API_ROOT'] = options.telegramApiRoot;
   }
-  if (name === 'bot-gateway' && options.redisUrl) env['REDIS_URL'] = options.redisUrl;
+  // The notifier shares its global Telegram rate through Redis (ADR 10); both run without it too.
+  if ((name === 'bot-gateway' || name === 'notifier') && options.redisUrl) env['REDIS_URL'] = options.redisUrl;
   // Each of the gateway's 16 update partitions holds a connection for its update (ADR 11); opened lazily.
   if (name === 'bot-gateway') env['DATABASE_POOL_SIZE_MAX'] = '20';
   if (name === 'chain-watcher') {

@@ -6,7 +6,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { pgSchemaName } from '@strongbox/shared-contracts';
 import { createServiceProcess, waitUntilReady, type ServiceProcess } from '@strongbox/shared-stack';
-import { freePort, startBotApiEmulator, TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL, uniqueNamespace, type BotApiEmulator } from '@strongbox/shared-testing';
+import { freePort, TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL, uniqueNamespace } from '@strongbox/shared-testing';
+import { startEmulatorProcess, type EmulatorProcess } from './emulator.process';
 
 // ---------------------------------------------------------------------------------------------
 // `npm run bench -- notifier`: the notifier's delivery worker, as the built process, against the
@@ -59,12 +60,13 @@ export async function runNotifierBench(root: string, options: NotifierBenchOptio
   const namespace = uniqueNamespace('bn');
   const schema = pgSchemaName(namespace, 'notifier');
   const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => undefined });
-  let emulator: BotApiEmulator | undefined;
+  let emulator: EmulatorProcess | undefined;
   let notifier: ServiceProcess | undefined;
   try {
-    emulator = await startBotApiEmulator({ floodLimits: { perChatPerSecond: 1, globalPerSecond: options.rate } });
+    // In a process of its own: its clock judges the sender's timing (emulator.process.ts).
+    emulator = await startEmulatorProcess({ perChatPerSecond: 1, globalPerSecond: options.rate });
     const chats = Array.from({ length: options.chats }, (_, index) => 8_000_000 + index);
-    for (const chatId of chats) emulator.openChat({ userId: chatId, firstName: `b${chatId}` });
+    await emulator.openChats(chats);
     notifier = createServiceProcess({
       name: 'notifier',
       distDir: join(root, 'dist', 'apps'),
@@ -114,13 +116,13 @@ export async function runNotifierBench(root: string, options: NotifierBenchOptio
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
 
-    const sent = emulator.sentMessages();
+    const sent = await emulator.sentMessages();
     const times = sent.map((message) => message.sentAt).sort((a, b) => a - b);
     const seconds = ((times.at(-1) as number) - (times[0] as number)) / 1_000;
     const sentPerS = (sent.length - 1) / seconds;
     const distinct = new Set(sent.map((message) => message.rawText)).size;
     // Which limit each refusal hit, from the emulator's own record of accepted sends.
-    const calls = emulator.calls('sendMessage');
+    const calls = await emulator.calls('sendMessage');
     const accepted = calls.filter((call) => call.ok === true);
     const refusedBy = { chat: 0, global: 0 };
     for (const refusal of calls.filter((call) => call.errorCode === 429)) {
@@ -144,7 +146,7 @@ export async function runNotifierBench(root: string, options: NotifierBenchOptio
       sent_per_s: Math.round(sentPerS * 100) / 100,
       configured_limit_per_s: options.rate,
       ratio_to_limit: Math.round((sentPerS / options.rate) * 10_000) / 10_000,
-      http_429_count: emulator.calls('sendMessage').filter((call) => call.errorCode === 429).length,
+      http_429_count: calls.filter((call) => call.errorCode === 429).length,
       duplicates: sent.length - distinct,
       first_message_after_enqueue_ms: (times[0] as number) - enqueuedMs,
       slots_missed_late_wake: metric(/^strongbox_notify_slots_missed_total\{[^}]*reason="late_wake"[^}]*\} ([0-9.e+-]+)$/m),

@@ -1,7 +1,6 @@
 export * as notifySchema from './notify.schema';
 export {
   broadcastsTable,
-  deliveriesTable,
   notificationsTable,
   opsAlertsTable,
   pendingOperationsTable,

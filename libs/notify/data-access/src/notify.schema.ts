@@ -14,22 +14,6 @@ export const recipientsTable = pgTable('recipients', {
   blockedAt: timestamp('blocked_at', { withTimezone: true }),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
-
-/** Every message sent. Unique per (causing event, template): one event never sends one message twice. */
-export const deliveriesTable = pgTable(
-  'deliveries',
-  {
-    id: uuid('id').primaryKey(),
-    userId: uuid('user_id').notNull(),
-    template: text('template').notNull(),
-    /** Id of the event that caused the message. */
-    causationId: text('causation_id').notNull(),
-    telegramMessageId: integer('telegram_message_id').notNull(),
-    deliveredAt: timestamp('delivered_at', { withTimezone: true }).notNull().defaultNow(),
-  },
-  (table) => [uniqueIndex('deliveries_causation_template_uq').on(table.causationId, table.template)],
-);
-
 export type RecipientRow = typeof recipientsTable.$inferSelect;
 
 /**

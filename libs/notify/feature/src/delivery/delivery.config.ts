@@ -21,6 +21,11 @@ export const deliveryEnv = z.object({
     .describe(
       'A message left in `sending` this long (its sender died before recording the answer) becomes unconfirmed; must exceed NOTIFY_REQUEST_TIMEOUT_MS.',
     ),
+  NOTIFY_RATE_HEADROOM_PERMILLE: strictInteger({ min: 0, max: 500 })
+    .default(15)
+    .describe(
+      'How much wider than NOTIFY_GLOBAL_RATE_PER_S the global send slots are spaced, in thousandths: room for lateness and arrival jitter before Telegram counts a burst (15 = 1.5 %, the rate reaches at most 98.5 % of the limit).',
+    ),
   NOTIFY_RETRY_DELAY_MS_MAX: strictInteger({ min: 100, max: 600_000 })
     .default(30_000)
     .describe('Longest back-off between tries while Telegram is unreachable or answers 5xx (tries go on for as long as it takes).'),
@@ -40,5 +45,6 @@ export function deliveryOptionsFromConfig(config: DeliveryEnv & { readonly BOT_T
     requestTimeoutMs: config.NOTIFY_REQUEST_TIMEOUT_MS,
     sendingStaleMs: config.NOTIFY_SENDING_STALE_MS,
     retryDelayMsMax: config.NOTIFY_RETRY_DELAY_MS_MAX,
+    rateHeadroom: config.NOTIFY_RATE_HEADROOM_PERMILLE / 1_000,
   };
 }

@@ -76,6 +76,9 @@ export const STREAM_SUBJECTS_MAX = 32;
 const ENSURE_ATTEMPTS_MAX = 3;
 
 /** JetStream API error: a stream with this name exists with another configuration (a create lost a race). */
+/** JetStream's "error creating store for stream" (10049). */
+const STREAM_STORE_CREATE_FAILED_CODE = 10_049;
+const STORE_RETRY_DELAY_MS = 50;
 const STREAM_NAME_IN_USE_CODE = 10_058;
 
 /**
@@ -218,6 +221,12 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
         // Another service created it between our look-up and our create, with other settings
         // (an identical create succeeds): converge it through the update path.
         if (error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE_CODE) continue;
+        // nats-server 2.9 removes an account's streams directory when its last stream is deleted; a
+        // create racing that removal fails with "error creating store" and succeeds when tried again.
+        if (error instanceof JetStreamApiError && error.code === STREAM_STORE_CREATE_FAILED_CODE && attempt < ENSURE_ATTEMPTS_MAX) {
+          await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_DELAY_MS * attempt));
+          continue;
+        }
         throw classifyStreamError(spec, 'create', error);
       }
     }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { pgSchemaName } from '@strongbox/shared-contracts';
 import { createServiceProcess, waitUntilReady, type ServiceProcess } from '@strongbox/shared-stack';
 import { freePort, startBotApiEmulator, TEST_DATABASE_URL, TEST_NATS_URL, uniqueNamespace, type BotApiEmulator } from '@strongbox/shared-testing';
 import { runLoad, type LoadResult } from './load';
+import { buildService } from './build-service';
 
 // ---------------------------------------------------------------------------------------------
 // `npm run bench -- bot`: the bot-gateway's whole update path, as the built process in webhook
@@ -25,7 +25,6 @@ const CHATS_MAX = 5_000;
 const FIRST_CHAT_ID = 100_000;
 const READY_TIMEOUT_MS = 60_000;
 const REPLY_TIMEOUT_MS = 30_000;
-const BUILD_TIMEOUT_MS = 180_000;
 const WEBHOOK_PATH = '/telegram/webhook';
 /** USER_HZ of Linux on every common platform; /proc/<pid>/stat counts in these ticks. */
 const CLOCK_TICKS_PER_S = 100;
@@ -80,7 +79,7 @@ export async function runBotBench(root: string, options: BotBenchOptions): Promi
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (options.build) {
     log('building dist/apps/bot-gateway');
-    await buildBotGateway(root);
+    await buildService(root, 'bot-gateway');
   }
   const namespace = uniqueNamespace('bench');
   const emulator = await startBotApiEmulator();
@@ -270,23 +269,6 @@ function report(options: BotBenchOptions, partitions: number, result: LoadResult
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
-}
-
-/** Builds only the bot-gateway bundle (the others may be in use by running processes); output to stderr. */
-async function buildBotGateway(root: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'build', 'build.ts'), 'bot-gateway'], { cwd: root, stdio: ['ignore', 2, 2] });
-    const timer = setTimeout(() => child.kill('SIGTERM'), BUILD_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`building the bot-gateway failed (exit code ${code}, signal ${signal})`));
-    });
-  });
 }
 
 /** Drops the bench namespace's schema and streams. */

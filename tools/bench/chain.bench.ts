@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -20,6 +19,7 @@ import {
   type ServiceProcess,
 } from '@strongbox/shared-stack';
 import { freePort, TEST_DATABASE_URL, TEST_NATS_URL, uniqueNamespace } from '@strongbox/shared-testing';
+import { buildService } from './build-service';
 
 // ---------------------------------------------------------------------------------------------
 // `npm run bench -- chain`: the chain-watcher's deposit scanner, as the built process. A private
@@ -37,7 +37,6 @@ const SAMPLES_MAX = 1_000;
 const READY_TIMEOUT_MS = 60_000;
 const RESCAN_TIMEOUT_MS = 10 * 60_000;
 const SAMPLE_TIMEOUT_MS = 30_000;
-const BUILD_TIMEOUT_MS = 180_000;
 const POLL_MS = 20;
 const TRANSFER_GAS_LIMIT = 100_000n;
 
@@ -98,18 +97,6 @@ function percentile(sorted: readonly number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? Number.NaN;
 }
 
-async function buildChainWatcher(root: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'build', 'build.ts'), 'chain-watcher'], { cwd: root, stdio: ['ignore', 2, 2] });
-    const timer = setTimeout(() => child.kill('SIGTERM'), BUILD_TIMEOUT_MS);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`building the chain-watcher failed (exit code ${code})`));
-    });
-  });
-}
-
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -130,7 +117,7 @@ export async function runChainBench(root: string, options: ChainBenchOptions): P
   const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => undefined, connection: { search_path: schema } });
   try {
     log('building the chain-watcher bundle…');
-    await buildChainWatcher(root);
+    await buildService(root, 'chain-watcher');
     const node = await startAnvil({ port: await freePort() });
     anvil = node;
     const rpc = async (method: string, params: unknown[] = []): Promise<unknown> => {

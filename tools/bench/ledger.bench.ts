@@ -5,7 +5,8 @@ import { newId } from '@strongbox/shared-domain';
 import { createCommandClient } from '@strongbox/shared-messaging';
 import { createServiceProcess, waitUntilReady, type ServiceProcess } from '@strongbox/shared-stack';
 import { freePort, TEST_DATABASE_URL, TEST_NATS_URL } from '@strongbox/shared-testing';
-import { buildLedger, ledgerBuildPaths, ledgerBuildStaleness } from './ledger.build';
+import { buildService } from './build-service';
+import { ledgerBuildPaths, ledgerBuildStaleness } from './ledger.build';
 import { BENCH_ASSET, createLedgerFixture, discardPendingOutbox, dropLedgerFixture, openSchemaPool, type BenchUser, type LedgerFixture } from './ledger.fixture';
 import { rawSqlTransfer, type TransferOrder } from './ledger.raw-sql';
 import { runLoad, type LoadResult } from './load';
@@ -108,7 +109,7 @@ export async function runLedgerBench(root: string, options: LedgerBenchOptions):
   if (stale !== undefined) {
     if (!options.build) throw new Error(`the ledger bundle is not current (${stale}); run without --no-build`);
     log(`building the ledger (${stale})`);
-    await buildLedger(root);
+    await buildService(root, 'ledger');
   }
 
   let fixture: LedgerFixture | undefined;

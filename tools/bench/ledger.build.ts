@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,7 +8,6 @@ import { join } from 'node:path';
 
 /** Files walked at most when looking for the newest source; the workspace is far smaller. */
 const SOURCE_FILES_MAX = 50_000;
-const BUILD_TIMEOUT_MS = 180_000;
 
 /** Where the ledger's bundle and the migrations copied beside it live. */
 export function ledgerBuildPaths(root: string): { distDir: string; bundle: string; migrationsFolder: string } {
@@ -55,26 +53,3 @@ export function ledgerBuildStaleness(root: string): string | undefined {
   return undefined;
 }
 
-/**
- * Builds the ledger bundle: what `npm run build -- ledger` runs, limited to the ledger so the other
- * services' bundles (which other processes may be running) are left alone.
- */
-export async function buildLedger(root: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'build', 'build.ts'), 'ledger'], {
-      cwd: root,
-      // Its output goes to stderr: stdout carries only the results.
-      stdio: ['ignore', 2, 2],
-    });
-    const timer = setTimeout(() => child.kill('SIGTERM'), BUILD_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`building the ledger failed (exit code ${code}, signal ${signal})`));
-    });
-  });
-}

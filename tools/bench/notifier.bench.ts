@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -8,6 +7,7 @@ import { pgSchemaName } from '@strongbox/shared-contracts';
 import { createServiceProcess, waitUntilReady, type ServiceProcess } from '@strongbox/shared-stack';
 import { freePort, TEST_DATABASE_URL, TEST_NATS_URL, TEST_REDIS_URL, uniqueNamespace } from '@strongbox/shared-testing';
 import { startEmulatorProcess, type EmulatorProcess } from './emulator.process';
+import { buildService } from './build-service';
 
 // ---------------------------------------------------------------------------------------------
 // `npm run bench -- notifier`: the notifier's delivery worker, as the built process, against the
@@ -21,7 +21,6 @@ import { startEmulatorProcess, type EmulatorProcess } from './emulator.process';
 const MESSAGES_MAX = 100_000;
 const CHATS_MAX = 10_000;
 const READY_TIMEOUT_MS = 60_000;
-const BUILD_TIMEOUT_MS = 180_000;
 const INSERT_CHUNK = 1_000;
 const POLL_MS = 500;
 
@@ -56,7 +55,7 @@ export function parseNotifierBenchArgs(argv: readonly string[]): NotifierBenchOp
 
 export async function runNotifierBench(root: string, options: NotifierBenchOptions): Promise<void> {
   process.stderr.write('building dist/apps/notifier …\n');
-  await buildNotifier(root);
+  await buildService(root, 'notifier');
   const namespace = uniqueNamespace('bn');
   const schema = pgSchemaName(namespace, 'notifier');
   const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => undefined });
@@ -178,19 +177,3 @@ export async function runNotifierBench(root: string, options: NotifierBenchOptio
   }
 }
 
-/** `npm run build -- notifier`: the notifier's bundle only, so other services' bundles (maybe running) are left alone. */
-async function buildNotifier(root: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools', 'build', 'build.ts'), 'notifier'], { cwd: root, stdio: ['ignore', 2, 2] });
-    const timer = setTimeout(() => child.kill('SIGTERM'), BUILD_TIMEOUT_MS);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`building the notifier failed (exit code ${code}, signal ${signal})`));
-    });
-  });
-}

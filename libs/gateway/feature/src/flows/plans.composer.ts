@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy';
+import { availableBalance } from './ledger.reads';
 import { onDialogText, showConfirmation } from './dialog';
-import { getBalanceV1, LedgerCommandErrors, listPlanDepositsV1, listPlansV1, openPlanDepositV1, PlanCommandErrors } from '@strongbox/shared-contracts';
+import { LedgerCommandErrors, listPlanDepositsV1, listPlansV1, openPlanDepositV1, PlanCommandErrors } from '@strongbox/shared-contracts';
 import { CommandError } from '@strongbox/shared-messaging';
 import { callService } from './dependency.errors';
 import { activeDialog, advanceDialog, endDialog, startDialog, type BotContext, type FlowDeps } from './flow.context';
@@ -41,16 +42,7 @@ export function createPlansComposer(deps: FlowDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const asset = deps.asset.code;
 
-  async function available(userId: string): Promise<bigint> {
-    try {
-      const balance = await callService('ledger', () => deps.ledger.call(getBalanceV1, { userId, asset: deps.asset.code }));
-      return BigInt(balance.available);
-    } catch (error) {
-      // The ledger opens the wallet moments after /start: until then the user has nothing to spend.
-      if (error instanceof CommandError && error.code === LedgerCommandErrors.accountNotFound) return 0n;
-      throw error;
-    }
-  }
+  const available = (userId: string) => availableBalance(deps, userId);
 
   async function showPlans(ctx: BotContext): Promise<void> {
     if (!(await requireUser(ctx))) return;

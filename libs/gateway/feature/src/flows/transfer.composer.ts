@@ -1,7 +1,8 @@
 import { Composer } from 'grammy';
+import { availableBalance } from './ledger.reads';
 import { onDialogText, showConfirmation } from './dialog';
 import { findUserByReferralCode } from '@strongbox/gateway-data-access';
-import { getBalanceV1, LedgerCommandErrors, transferV1 } from '@strongbox/shared-contracts';
+import { LedgerCommandErrors, transferV1 } from '@strongbox/shared-contracts';
 import { CommandError, Flags } from '@strongbox/shared-messaging';
 import { callService } from './dependency.errors';
 import { activeDialog, advanceDialog, endDialog, startDialog, type BotContext, type FlowDeps } from './flow.context';
@@ -34,16 +35,7 @@ const REFUSAL_KEYS: Readonly<Record<string, string>> = {
 export function createTransferComposer(deps: FlowDeps): Composer<BotContext> {
   const composer = new Composer<BotContext>();
 
-  async function available(userId: string): Promise<bigint> {
-    try {
-      const balance = await callService('ledger', () => deps.ledger.call(getBalanceV1, { userId, asset: deps.asset.code }));
-      return BigInt(balance.available);
-    } catch (error) {
-      // The ledger opens the wallet moments after /start: until then the user has nothing to spend.
-      if (error instanceof CommandError && error.code === LedgerCommandErrors.accountNotFound) return 0n;
-      throw error;
-    }
-  }
+  const available = (userId: string) => availableBalance(deps, userId);
 
   async function refusedByStop(ctx: BotContext): Promise<boolean> {
     if (!deps.flags.isOn(Flags.emergencyStop)) return false;

@@ -85,6 +85,12 @@ describe('a dialog across a Redis outage', () => {
     expect(harness.storage.status()).toMatchObject({ breaker: 'closed', mayHaveUnsynced: false });
 
     await said('yes', 'Sent 12.5 to 0xAbC');
+    // As above: the reply goes out before the session is stored, so the new version is waited for
+    // first; otherwise Redis and PostgreSQL could be compared while both still hold the old one.
+    await waitFor(async () => ((await harness.pgEntry(key))?.version ?? 0n) > duringOutage.version, {
+      timeoutMs: 10_000,
+      description: 'the session written after the confirmation',
+    });
     await harness.waitUntilRedisCaughtUp(key);
     expect(await harness.redisEntry(key)).toEqual({ version: duringOutage.version + 1n, value: { step: 'idle' } });
   });

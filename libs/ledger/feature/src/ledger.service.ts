@@ -194,7 +194,18 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     fraudRules: { velocityMaxPerHour: config.LEDGER_FRAUD_VELOCITY_PER_HOUR, afterDepositCoolingMs: config.LEDGER_FRAUD_DEPOSIT_COOLING_MS },
   });
   // Transfers arriving together commit together (group commit); see transfer.batcher.ts.
-  const transfers = createTransferBatcher({ database, namespace, now: () => new Date(), single: (request) => operations.transfer(request), registry });
+  const batchLogger = logger.child({ component: 'transfer-batcher' });
+  const transfers = createTransferBatcher({
+    database,
+    namespace,
+    now: () => new Date(),
+    single: (request) => operations.transfer(request),
+    registry,
+    onOverdue: (event) =>
+      event.settled === undefined
+        ? batchLogger.warn(event, 'a transfer batch passed its deadline; its commands were answered unavailable')
+        : batchLogger.warn(event, 'an overdue transfer batch settled after all'),
+  });
   const flags = await watchFlags({ nc: context.nats, namespace, logger: logger.child({ component: 'flags' }) });
   const outgoing = [Flags.emergencyStop] as const;
   const withdrawing = [Flags.emergencyStop, Flags.maintenance] as const;

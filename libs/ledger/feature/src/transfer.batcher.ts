@@ -46,6 +46,14 @@ export const TRANSFER_BATCH_MAX = 64;
 export const TRANSFER_BATCHES_IN_FLIGHT = 2;
 /** Most commands waiting for a batch; beyond it a command is refused at once, retryably. */
 export const TRANSFER_QUEUE_MAX = 4_096;
+/**
+ * Longest a batch's transaction may run before its commands are answered "unavailable" (retryable)
+ * and its slot is given to the next batch. Above the 5 s a key claim waits for a running duplicate;
+ * below the 15 s statement timeout. Guards against a transaction that never settles — a query the
+ * driver queued on a connection that keeps reconnecting after a PostgreSQL restart — which would
+ * otherwise hold its slot for good and, with both slots held, every later transfer.
+ */
+export const TRANSFER_BATCH_DEADLINE_MS = 10_000;
 
 const SCOPE = 'ledger.transfer';
 const ISOLATION = 'read committed' as const;
@@ -65,6 +73,10 @@ export interface TransferBatcherOptions {
   /** The single-command path: for keys a batch could not claim, and after a batch that must be retried alone. */
   readonly single: (request: TransferRequest) => Promise<TransferReply>;
   readonly registry?: Registry;
+  /** Overrides TRANSFER_BATCH_DEADLINE_MS. */
+  readonly deadlineMs?: number;
+  /** Told when a batch passed its deadline, and again when its transaction settles after all. */
+  readonly onOverdue?: (event: { commands: number; settled?: 'committed' | 'failed'; elapsedMs: number }) => void;
 }
 
 export interface TransferBatcher {
@@ -82,8 +94,12 @@ const refusal = (code: string, message: string, details: Record<string, string> 
   error: { code, message, details },
 });
 
+/** Thrown in place of a batch's outcome once its deadline has passed. */
+class BatchOverdue extends Error {}
+
 export function createTransferBatcher(options: TransferBatcherOptions): TransferBatcher {
   const { database, namespace } = options;
+  const deadlineMs = options.deadlineMs ?? TRANSFER_BATCH_DEADLINE_MS;
   const queue: Waiting[] = [];
   let draining = 0;
   const batchSize = options.registry
@@ -99,8 +115,11 @@ export function createTransferBatcher(options: TransferBatcherOptions): Transfer
     const owners = new Map<string, Waiting>();
     const alone: Waiting[] = [];
     let settled: Array<{ waiting: Waiting; stored: StoredAnswer<TransferReply> }>;
+    const startedAt = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    let overdue = false;
     try {
-      settled = await database.db.transaction(
+      const transaction = database.db.transaction(
         async (tx) => {
           const userIds = [...new Set(batch.flatMap(({ request }) => [request.fromUserId, request.toUserId]))];
           const assets = [...new Set(batch.map(({ request }) => request.asset))];
@@ -191,7 +210,30 @@ export function createTransferBatcher(options: TransferBatcherOptions): Transfer
         },
         { isolationLevel: ISOLATION },
       );
+      // Late settlement: the answers (if it committed) are stored under the keys, so a command
+      // retried after its "unavailable" answer replays them; nothing runs twice.
+      transaction.then(
+        () => overdue && options.onOverdue?.({ commands: batch.length, settled: 'committed', elapsedMs: Date.now() - startedAt }),
+        () => overdue && options.onOverdue?.({ commands: batch.length, settled: 'failed', elapsedMs: Date.now() - startedAt }),
+      );
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          overdue = true;
+          options.onOverdue?.({ commands: batch.length, elapsedMs: Date.now() - startedAt });
+          reject(new BatchOverdue());
+        }, deadlineMs);
+      });
+      settled = await Promise.race([transaction, deadline]);
     } catch (error) {
+      if (error instanceof BatchOverdue) {
+        const unavailable = new CommandError(
+          LedgerCommandErrors.unavailable,
+          `the ledger's database did not answer within ${deadlineMs} ms; retry with the same key (the transfer is made at most once)`,
+          { retryable: true },
+        );
+        for (const waiting of batch) waiting.reject(unavailable);
+        return;
+      }
       // Nothing of the batch committed.
       if (worthRetryingAlone(error)) {
         for (const waiting of batch) options.single(waiting.request).then(waiting.resolve, waiting.reject);
@@ -199,6 +241,8 @@ export function createTransferBatcher(options: TransferBatcherOptions): Transfer
         for (const waiting of batch) waiting.reject(error);
       }
       return;
+    } finally {
+      clearTimeout(timer);
     }
     batchSize?.observe(owners.size);
     for (const { waiting, stored } of settled) {

@@ -10,7 +10,8 @@ import { LedgerCommandErrors, transferV1, transferPostedV1 } from '@strongbox/sh
 import { newId } from '@strongbox/shared-domain';
 import { CommandError } from '@strongbox/shared-messaging';
 import { checkInvariants } from '@strongbox/ledger-data-access';
-import { createLedgerOperations, createTransferBatcher, type LedgerOperations, type TransferBatcher } from '../../src/index';
+import { waitFor } from '@strongbox/shared-testing';
+import { createLedgerOperations, createTransferBatcher, type LedgerOperations, type TransferBatcher, type TransferBatcherOptions } from '../../src/index';
 import { ASSET, balances, expectCommandError, freshPlans, fundedUser, outboxEventsOfType, type PlanTestContext } from '../support/plans.harness';
 
 let context: PlanTestContext;
@@ -32,13 +33,14 @@ afterAll(async () => {
   await context?.dispose();
 });
 
-function batcher(registry: Registry): TransferBatcher {
+function batcher(registry: Registry, extra: Pick<TransferBatcherOptions, 'deadlineMs' | 'onOverdue'> = {}): TransferBatcher {
   return createTransferBatcher({
     database: context.database,
     namespace: context.namespace,
     now: () => context.clock.now,
     single: (request) => ledger.transfer(request),
     registry,
+    ...extra,
   });
 }
 
@@ -206,5 +208,54 @@ describe('transfers committed in batches', () => {
       select count(*)::int as count from transfers where debit_account_id = ${freeReply.from.accountId} and amount = 100`;
     expect(row?.count).toBe(1);
   }, 30_000);
-});
 
+  it('answers a batch stuck past its deadline "unavailable", frees its slot for the next batch, and a retry under the same key replays the late commit', async () => {
+    const overdue: Array<{ commands: number; settled?: string }> = [];
+    const transfers = batcher(new Registry(), { deadlineMs: 1_000, onOverdue: ({ commands, settled }) => overdue.push({ commands, ...(settled ? { settled } : {}) }) });
+    const from = await fundedUser(context, 1_000n);
+    const to = await fundedUser(context, 0n);
+    const other = await fundedUser(context, 500n);
+    const otherPayee = await fundedUser(context, 0n);
+    // Another transaction holds the payer's account row for 4 s: both batch slots block on it.
+    const [fromAccount] = await context.sql<Array<{ id: string }>>`
+      select id::text as id from accounts where user_id = ${from} and kind = 'user_available'`;
+    let holding: () => void = () => undefined;
+    const holdingNow = new Promise<void>((resolve) => (holding = resolve));
+    const holder = context.sql.begin(async (tx) => {
+      await tx`select id from accounts where id = ${fromAccount!.id} for update`;
+      holding();
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+    });
+    await holdingNow;
+    const startedAtMs = Date.now();
+    const first = request(from, to, 100n);
+    const second = request(from, to, 200n);
+    const firstReply = settle([transfers.transfer(first)]);
+    const secondReply = settle([transfers.transfer(second)]);
+    // Queued behind the two stuck batches; answered once their slots are freed, not when the lock goes.
+    const freeReply = await transfers.transfer(request(other, otherPayee, 50n));
+    const freeMs = Date.now() - startedAtMs;
+    const [[firstResult], [secondResult]] = await Promise.all([firstReply, secondReply]);
+    expect(firstResult).toEqual({ ok: false, code: LedgerCommandErrors.unavailable });
+    expect(secondResult).toEqual({ ok: false, code: LedgerCommandErrors.unavailable });
+    expect(freeReply.to.available).toBe('50');
+    expect(freeMs).toBeGreaterThanOrEqual(1_000);
+    expect(freeMs).toBeLessThan(3_500);
+
+    // The lock goes; the stuck transactions commit late. Retried under their keys, they replay.
+    await holder;
+    await waitFor(() => (overdue.filter((event) => event.settled === 'committed').length === 2 ? true : undefined), {
+      timeoutMs: 10_000,
+      description: 'both overdue batches committed',
+    });
+    expect(overdue.filter((event) => event.settled === undefined)).toEqual([{ commands: 1 }, { commands: 1 }]);
+    const retries = await Promise.all([transfers.transfer(first), transfers.transfer(second)]);
+    const again = await Promise.all([transfers.transfer(first), transfers.transfer(second)]);
+    expect(again.map((reply) => reply.transferId)).toEqual(retries.map((reply) => reply.transferId));
+    expect(await balances(context, from)).toEqual({ available: 700n, locked: 0n });
+    const [row] = await context.sql<Array<{ count: number }>>`
+      select count(*)::int as count from transfers where debit_account_id = ${fromAccount!.id}::uuid`;
+    expect(row?.count).toBe(2);
+    expect((await checkInvariants(context.database.db)).violations).toEqual([]);
+  }, 30_000);
+});

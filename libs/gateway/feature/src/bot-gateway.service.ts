@@ -17,6 +17,7 @@ import { setLocalizedCommands } from './flows/commands.menu';
 import { serveGatewayAdminCommands } from './admin.commands';
 import { SLOW_DOWN_TEXT_KEY } from './limits/index';
 import { createTelegramIngress } from './telegram-ingress';
+import { telegramFloodControl } from './telegram.flood-control';
 import { decodeStoredUpdate } from './update.decode';
 import { createUpdateOutcomes } from './update.outcomes';
 import { createUpdateStore } from './update.store';
@@ -72,6 +73,8 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
   const platform = await startGatewayPlatform<BotSession, BotGatewayConfig>(context, database.db);
 
   const bot = new Bot<BotContext>(config.BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT, timeoutSeconds: 30 } });
+  // Telegram's 429 is waited out and the one refused call repeated, inside the handler (ADR 15).
+  bot.api.config.use(telegramFloodControl());
   await bot.init();
   const botId = bot.botInfo.id;
   logger.info({ botId, username: bot.botInfo.username }, 'bot initialised');

@@ -4,6 +4,7 @@ export { referralCodeFromPayload } from './flows/start.composer';
 export { installGatewayBot, type GatewayBotOptions } from './gateway.bot';
 export type { BotContext, BotSession, FlowDeps } from './flows/flow.context';
 export { createTelegramIngress, type TelegramIngress, type TelegramIngressStatus } from './telegram-ingress';
+export { telegramFloodControl, TELEGRAM_RETRY_AFTER_MAX_S, TELEGRAM_RETRY_ATTEMPTS_MAX } from './telegram.flood-control';
 export { createUpdateStore, chatIdOfUpdate, partitionOfUpdate, updateMessageId, type UpdateStore } from './update.store';
 export { createWebhookIngress, WebhookOutcomes, WEBHOOK_BODY_BYTES_MAX, type WebhookIngress, type WebhookIngressOptions, type WebhookOutcome } from './webhook.ingress';
 export { webhookSecretMatcher, WEBHOOK_SECRET_PATTERN } from './webhook.secret';
@@ -11,6 +12,7 @@ export { registerWebhook, type WebhookRegistration } from './webhook.registratio
 export { createUpdateWorker, UPDATE_INBOX_CONSUMER, type UpdateWorker } from './update.worker';
 export { updateTransactionMiddleware, type GatewayContext, type UpdateTransactionFlavor, type UpdateTransactions } from './update.context';
 export { decodeStoredUpdate } from './update.decode';
+export { DEGRADED_TEXT_KEY } from './update.outcomes';
 export { apologizeForUpdate, APOLOGY_INBOX_CONSUMER, APOLOGY_TEXT_KEY, type ApologyOutcome } from './apology.consumer';
 export { createPingComposer } from './ping.composer';
 export * from './sessions/index';

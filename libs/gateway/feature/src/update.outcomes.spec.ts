@@ -1,13 +1,15 @@
-import { Api, BotError } from 'grammy';
+import { Api, BotError, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createI18n } from '@strongbox/shared-i18n';
 import { DependencyUnavailableError } from './flows/dependency.errors';
-import { createUpdateOutcomes, isOutage } from './update.outcomes';
+import { TELEGRAM_RETRY_AFTER_MAX_S } from './telegram.flood-control';
+import { createUpdateOutcomes, floodWaitOf, isOutage } from './update.outcomes';
 
 // The outcome of a failed update, without servers: outages wait (and the user hears once that
-// the request is kept), real failures are retried and dead-lettered after the limit.
+// the request is kept), Telegram's flood control waits its retry_after (silently, uncounted), real
+// failures are retried and dead-lettered after the limit.
 
 function update(updateId: number, chatId = 42): Update {
   return {
@@ -25,6 +27,17 @@ function recordingApi(): { api: Api; sent: Array<{ chatId: number; text: string 
     return { ok: true, result: true } as never;
   });
   return { api, sent };
+}
+
+/** Telegram's 429 as grammY throws it from a call, wrapped by grammY's handleUpdate. */
+function tooManyRequests(retryAfterS: number): BotError {
+  const error = new GrammyError(
+    `Call to 'sendMessage' failed!`,
+    { ok: false, error_code: 429, description: `Too Many Requests: retry after ${retryAfterS}`, parameters: { retry_after: retryAfterS } },
+    'sendMessage',
+    {},
+  );
+  return new BotError(error, {} as never);
 }
 
 function outcomes(api: Api, now = () => 0) {
@@ -52,6 +65,16 @@ describe('isOutage', () => {
   });
 });
 
+describe('floodWaitOf', () => {
+  it('finds a 429 inside a BotError or a cause, and nothing in other Telegram errors', () => {
+    expect(floodWaitOf(tooManyRequests(5))?.parameters.retry_after).toBe(5);
+    expect(floodWaitOf(new Error('wrapped', { cause: tooManyRequests(5).error }))?.error_code).toBe(429);
+    const forbidden = new GrammyError("Call to 'sendMessage' failed!", { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' }, 'sendMessage', {});
+    expect(floodWaitOf(forbidden)).toBeUndefined();
+    expect(isOutage(tooManyRequests(5))).toBe(false);
+  });
+});
+
 describe('update outcomes', () => {
   it('defers an update through an outage with growing waits and tells the chat once, in its language', async () => {
     const { api, sent } = recordingApi();
@@ -72,6 +95,24 @@ describe('update outcomes', () => {
     await run.run(update(8), 2, () => Promise.reject(new DependencyUnavailableError('ledger')));
     await expect(run.run(update(8), 3, failing)).rejects.toThrow('boom');
     expect(await run.run(update(8), 4, failing)).toEqual({ deadLetter: { errorCode: 'MESSAGING_ERR_HANDLER_FAILED', errorMessage: 'TypeError: boom' } });
+  });
+
+  it('a 429 beyond the in-handler bound defers the update by its retry_after, never dead-letters it and sends no notice', async () => {
+    const { api, sent } = recordingApi();
+    const run = outcomes(api);
+    const retryAfterS = TELEGRAM_RETRY_AFTER_MAX_S * 2;
+    const results = [];
+    // Twice the failure limit: none of them counts.
+    for (let attempt = 1; attempt <= 6; attempt += 1) {
+      results.push(await run.run(update(10), attempt, () => Promise.reject(tooManyRequests(retryAfterS))));
+    }
+    expect(results).toEqual(Array.from({ length: 6 }, () => ({ retryAfterMs: retryAfterS * 1_000 })));
+    expect(sent).toEqual([]);
+    // Nor do they use up the failures of a real defect afterwards: it still takes all three.
+    const failing = () => Promise.reject(new TypeError('boom'));
+    await expect(run.run(update(10), 7, failing)).rejects.toThrow('boom');
+    await expect(run.run(update(10), 8, failing)).rejects.toThrow('boom');
+    expect(await run.run(update(10), 9, failing)).toMatchObject({ deadLetter: { errorMessage: 'TypeError: boom' } });
   });
 
   it('resolves to nothing when the handler succeeds', async () => {

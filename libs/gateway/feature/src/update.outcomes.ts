@@ -1,5 +1,5 @@
 import type { I18n } from '@grammyjs/i18n';
-import { BotError, type Api } from 'grammy';
+import { BotError, GrammyError, type Api } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Logger } from 'pino';
 import { classifyDbError, DbFailureKinds } from '@strongbox/shared-db';
@@ -14,7 +14,10 @@ import { chatIdOfUpdate, updateMessageId } from './update.store';
 // their request is kept, and the update waits, in its chat's order, for as long as the outage
 // lasts — it must not use up the deliveries that decide when an update is poison. A real failure
 // of the handler is counted here, and the update is dead-lettered (and apologised for) after
-// `failuresMax` of them.
+// `failuresMax` of them. Telegram's flood control (429) is neither: the update waits the
+// `retry_after` Telegram asked for, uncounted and without a notice (Telegram would refuse that
+// too). Short waits rarely get here: the bot's API first waits them out itself and repeats only
+// the refused call (telegram.flood-control.ts, ADR 15).
 // ---------------------------------------------------------------------------------------------
 
 /** Translation key of the "technical works, your request is kept" message. */
@@ -50,6 +53,15 @@ export function isOutage(error: unknown): boolean {
     current = current instanceof BotError ? current.error : current.cause;
   }
   return classifyDbError(error instanceof BotError ? error.error : error) === DbFailureKinds.transient;
+}
+
+/** Telegram's 429 in the failure's chain (grammY's error for "Too Many Requests: retry after N"), if any. */
+export function floodWaitOf(error: unknown): GrammyError | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 8; depth += 1) {
+    if (current instanceof GrammyError && current.error_code === 429) return current;
+    current = current instanceof BotError ? current.error : current.cause;
+  }
+  return undefined;
 }
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
@@ -91,6 +103,13 @@ export function createUpdateOutcomes(options: UpdateOutcomesOptions): UpdateOutc
         outages.delete(key);
         return undefined;
       } catch (error) {
+        const floodWait = floodWaitOf(error);
+        if (floodWait !== undefined) {
+          const retryAfterS = floodWait.parameters.retry_after;
+          const retryAfterMs = retryAfterS === undefined ? options.outageRetryMs : retryAfterS * 1_000;
+          options.logger.warn({ updateId: update.update_id, deliveryCount, retryAfterMs, method: floodWait.method }, "update waits for Telegram's flood control");
+          return { retryAfterMs };
+        }
         if (isOutage(error)) {
           const attempt = (outages.get(key) ?? 0) + 1;
           remember(outages, key, attempt);

@@ -9,7 +9,8 @@ import { createDeliveryHarness, note, openChats, sequenceNumbers, takeChatIds, t
 // Each answer Telegram can give, caused for real against the Bot API emulator (and, for 5xx and a
 // lost answer, a front that answers 502 or a TCP proxy that stalls): 403 blocks the user and skips
 // their later messages until the read model clears the flag; other 400s fail the message; 429 waits
-// retry_after; 5xx is retried; a request whose answer never comes is unconfirmed and never sent
+// retry_after; 5xx is retried; 401/404 (a wrong token or API root) keep every message waiting until
+// the configuration is fixed; a request whose answer never comes is unconfirmed and never sent
 // again; a `sending` row found at start-up is unconfirmed once it is older than the stale limit.
 
 let harness: DeliveryHarness;
@@ -128,6 +129,72 @@ describe('Telegram answers', () => {
     expect((await harness.notifications()).some((row) => row.attempts > 1)).toBe(true);
   });
 
+  it.each([
+    { answer: '401 Unauthorized', misconfigure: (target: BotApiEmulator) => ({ token: wrongToken(target.token), apiRoot: target.apiRoot }) },
+    { answer: '404 Not Found', misconfigure: (target: BotApiEmulator) => ({ token: target.token, apiRoot: new URL('/wrong-root/', target.apiRoot).href }) },
+  ])(
+    '$answer (wrong token or API root): nothing fails, every message waits with its attempts counted; once fixed, each arrives once, in order',
+    async ({ answer, misconfigure }) => {
+      emulator = await startBotApiEmulator();
+      const chats = takeChatIds(3);
+      openChats(emulator, chats);
+      const perChat = [1, 2, 3];
+      await harness.enqueue(chats.flatMap((chat) => perChat.map((n) => note(chat, n))));
+      const retryDelayMsMax = 1_500;
+      const misconfigured = await harness.startWorker(misconfigure(emulator), { retryDelayMsMax });
+      // Each chat's first message refused, scheduled, and refused again after the delay: retried,
+      // not given up on. (A message that settles instead ends the wait; the checks below say how.)
+      const heads = new Set(chats.map((chat) => `${chat}:1`));
+      await waitFor(
+        async () => {
+          const current = await harness.notifications();
+          const settled = current.some((row) => row.state !== 'pending' && row.state !== 'sending');
+          return settled || current.filter((row) => heads.has(row.id)).every((row) => row.attempts >= 2);
+        },
+        { timeoutMs: 15_000, description: 'every chat’s first message tried twice' },
+      );
+      await misconfigured.stop();
+
+      const rows = await harness.notifications();
+      expect(rows.map((row) => row.state)).toEqual(rows.map(() => 'pending'));
+      for (const row of rows.filter((row) => heads.has(row.id))) {
+        expect(row.lastError).toBe(answer);
+        expect(row.attempts).toBeGreaterThanOrEqual(2);
+      }
+      // Later messages of a chat wait behind its first: never tried.
+      expect(rows.filter((row) => !heads.has(row.id)).map((row) => row.attempts)).toEqual(rows.filter((row) => !heads.has(row.id)).map(() => 0));
+      // The next attempt is scheduled retryDelayMsMax after the refusal was recorded (`now()` is the
+      // recording transaction's start, `sent_at` a moment later).
+      const schedule = [
+        ...(await harness.database.db.execute(
+          sql`select id, extract(epoch from (not_before - sent_at)) * 1000 as delay_ms from notifications where attempts > 0 order by id`,
+        )),
+      ];
+      expect(schedule.map((row) => row['id'])).toEqual([...heads].sort());
+      for (const row of schedule) {
+        expect(Number(row['delay_ms'])).toBeLessThanOrEqual(retryDelayMsMax);
+        expect(Number(row['delay_ms'])).toBeGreaterThan(retryDelayMsMax - 250);
+      }
+      expect(emulator.sentMessages()).toEqual([]);
+      const attempts = rows.reduce((sum, row) => sum + row.attempts, 0);
+      expect(await misconfigured.metric('strongbox_notify_sent_total', { outcome: 'retry' })).toBe(attempts);
+      for (const outcome of ['failed', 'blocked', 'unconfirmed', 'delivered']) expect(await misconfigured.metric('strongbox_notify_sent_total', { outcome })).toBe(0);
+      // Every refusal is an alert for the operator, at error level.
+      const alerts = harness.logs.filter((line) => line['alert'] === true && line['error'] === answer);
+      expect(alerts).toHaveLength(attempts);
+      expect(alerts.every((line) => line['level'] === 50)).toBe(true);
+
+      // Fixed: a worker with the right configuration, on the same queue.
+      const fixed = await harness.startWorker(emulator);
+      await waitFor(allSettled(['delivered']), { timeoutMs: 20_000, description: 'all delivered' });
+      const counts = visibleCounts(emulator);
+      expect(counts.size).toBe(chats.length * perChat.length);
+      expect([...counts.values()].every((count) => count === 1)).toBe(true);
+      for (const chat of chats) expect(sequenceNumbers(textsByChat(emulator).get(chat) ?? [])).toEqual(perChat);
+      expect(await fixed.metric('strongbox_notify_sent_total', { outcome: 'retry' })).toBe(0);
+    },
+  );
+
   it('no answer after the request was written: unconfirmed, logged as an alert, never sent again; the chat goes on', async () => {
     emulator = await startBotApiEmulator();
     const [chat] = takeChatIds(1) as [number];
@@ -186,6 +253,11 @@ describe('Telegram answers', () => {
     expect(harness.logs.filter((line) => line['alert'] === true && typeof line['notificationId'] === 'string')).toHaveLength(2);
   });
 });
+
+/** A token of the right shape that is not the bot's: the last character changed. */
+function wrongToken(token: string): string {
+  return `${token.slice(0, -1)}${token.endsWith('x') ? 'y' : 'x'}`;
+}
 
 /** A Bot API front that answers the first `failures` sendMessage calls with 502 and passes the rest to the emulator. */
 async function startFailingFront(target: BotApiEmulator, failures: number) {

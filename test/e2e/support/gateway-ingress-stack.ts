@@ -32,6 +32,12 @@ export interface GatewayIngressStackOptions {
   readonly mode: 'webhook' | 'polling';
   /** NATS for the service (a private server in outage tests); the shared one by default. */
   readonly natsUrl?: string;
+  /**
+   * PostgreSQL for the service and for the stack's own `sql` (a private server in outage tests);
+   * the shared one by default. A private server is thrown away with its data, so teardown then
+   * leaves the schema alone (the server may well be down by then).
+   */
+  readonly databaseUrl?: string;
   readonly partitions?: number;
   readonly extraEnv?: Record<string, string>;
   readonly prefix?: string;
@@ -89,6 +95,7 @@ export async function startGatewayIngressStack(options: GatewayIngressStackOptio
   const webhookUrl = `http://127.0.0.1:${webhookPort}${WEBHOOK_PATH}`;
   const secret = randomBytes(24).toString('base64url');
   const natsUrl = options.natsUrl ?? TEST_NATS_URL;
+  const databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
   const service = createServiceProcess({
     name: 'bot-gateway',
     distDir,
@@ -99,7 +106,7 @@ export async function startGatewayIngressStack(options: GatewayIngressStackOptio
       STRONGBOX_NAMESPACE: namespace,
       LOG_LEVEL: process.env['E2E_LOG_LEVEL'] ?? 'info',
       NATS_URL: natsUrl,
-      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE_MAX: String(partitions + 4),
       BOT_TOKEN: emulator.token,
       TELEGRAM_API_ROOT: `http://${telegramProxy.host}:${telegramProxy.port}`,
@@ -125,7 +132,7 @@ export async function startGatewayIngressStack(options: GatewayIngressStackOptio
   const nc: NatsConnection = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });
   const js = jetstream(nc, { timeout: 5_000 });
-  const sql = postgres(TEST_DATABASE_URL, { max: 2, connect_timeout: 5, onnotice: () => undefined, connection: { search_path: schema } });
+  const sql = postgres(databaseUrl, { max: 2, connect_timeout: 5, onnotice: () => undefined, connection: { search_path: schema } });
   const prefix = namespace.toUpperCase();
 
   const waitUntilServing = async (): Promise<void> => {
@@ -235,7 +242,7 @@ export async function startGatewayIngressStack(options: GatewayIngressStackOptio
         for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix}_`) || name.startsWith(`KV_${namespace}_`)) await jsm.streams.delete(name);
       });
       await step(() => nc.close());
-      await step(() => sql.unsafe(`drop schema if exists "${schema}" cascade`));
+      if (options.databaseUrl === undefined) await step(() => sql.unsafe(`drop schema if exists "${schema}" cascade`));
       await step(() => sql.end({ timeout: 5 }));
       if (failures.length > 0) throw failures[0];
     },

@@ -12,6 +12,7 @@ import type {
   BotApiEmulatorOptions,
   CallbackAnswer,
   EmulatedUser,
+  FloodWaitRule,
   PressButtonOptions,
   RecordedCall,
   SentMessage,
@@ -41,6 +42,8 @@ export const WEBHOOK_RETRY_DELAY_MS_MIN = 50;
 export const WEBHOOK_RETRY_DELAY_MS_MAX = 2_000;
 /** Failed deliveries of one update before it is dropped (about half an hour at the maximum delay). */
 export const WEBHOOK_ATTEMPTS_MAX = 1_000;
+/** Flood-wait rules armed at once (`imposeFloodWait`). */
+export const FLOOD_WAIT_RULES_MAX = 1_000;
 /** Largest webhook answer read for a webhook reply (a method call in the response body). */
 const WEBHOOK_REPLY_BYTES_MAX = 1024 * 1024;
 /** Sent messages listed in a `waitForMessage` timeout error, newest last. */
@@ -56,6 +59,16 @@ type Answer = { ok: true; result: unknown } | { ok: false; error_code: number; d
 
 /** How a held getUpdates ended. */
 type PollOutcome = 'update' | 'timeout' | 'client-gone' | 'closed' | { conflict: string };
+
+/** An armed `imposeFloodWait` rule, counting down. */
+interface ArmedFloodWait {
+  readonly retryAfterS: number;
+  /** Lower-cased method name, or undefined for every method. */
+  readonly method: string | undefined;
+  readonly chatId: number | undefined;
+  skip: number;
+  count: number;
+}
 
 interface PendingPoll {
   finish(outcome: PollOutcome): void;
@@ -125,6 +138,7 @@ class BotApiEmulatorServer implements BotApiEmulator {
   private webhookAbort: AbortController | undefined;
   private readonly webhookLoops = new Set<Promise<void>>();
   private readonly webhookWakers = new Set<() => void>();
+  private readonly floodWaits: ArmedFloodWait[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -195,6 +209,21 @@ class BotApiEmulatorServer implements BotApiEmulator {
   setBotBlocked(chatId: number, blocked: boolean): void {
     this.assertOpen();
     this.state.setBlocked(chatId, blocked);
+  }
+
+  imposeFloodWait(rule: FloodWaitRule): void {
+    this.assertOpen();
+    const { retryAfterS, skip = 0, count = 1 } = rule;
+    if (!Number.isSafeInteger(retryAfterS) || retryAfterS < 1) {
+      throw new TestingError(TestingErrorCodes.invalidOption, 'imposeFloodWait needs retryAfterS as a whole number of seconds, at least 1');
+    }
+    if (!Number.isSafeInteger(skip) || skip < 0 || !Number.isSafeInteger(count) || count < 1) {
+      throw new TestingError(TestingErrorCodes.invalidOption, 'imposeFloodWait needs skip ≥ 0 and count ≥ 1, whole numbers');
+    }
+    if (this.floodWaits.length >= FLOOD_WAIT_RULES_MAX) {
+      throw new TestingError(TestingErrorCodes.emulatorMisuse, `more than ${FLOOD_WAIT_RULES_MAX} flood-wait rules are armed`);
+    }
+    this.floodWaits.push({ retryAfterS, method: rule.method?.toLowerCase(), chatId: rule.chatId, skip, count });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -371,6 +400,8 @@ class BotApiEmulatorServer implements BotApiEmulator {
     try {
       if (canonical === undefined) throw new BotApiFailure(404, 'Not Found');
       if (failure !== undefined) throw failure;
+      const floodWaitS = this.takeFloodWait(canonical, params);
+      if (floodWaitS !== undefined) throw new BotApiFailure(429, `Too Many Requests: retry after ${floodWaitS}`, floodWaitS);
       const result =
         canonical === GET_UPDATES ? await this.getUpdates(params, response) : (METHOD_HANDLERS[canonical] as MethodHandler)(params, this.context);
       call.ok = true;
@@ -392,6 +423,23 @@ class BotApiEmulatorServer implements BotApiEmulator {
       call.errorCode = 500;
       return { status: 500, answer: { ok: false, error_code: 500, description: `Internal Server Error: ${describe(error)}` } };
     }
+  }
+
+  /** The retry_after of the first armed rule that refuses this call, counting the call against it. */
+  private takeFloodWait(method: string, params: CallParams): number | undefined {
+    const chatId = params['chat_id'] === undefined ? undefined : Number(params['chat_id']);
+    const index = this.floodWaits.findIndex(
+      (rule) => (rule.method === undefined || rule.method === method.toLowerCase()) && (rule.chatId === undefined || rule.chatId === chatId),
+    );
+    const rule = this.floodWaits[index];
+    if (rule === undefined) return undefined;
+    if (rule.skip > 0) {
+      rule.skip -= 1;
+      return undefined;
+    }
+    rule.count -= 1;
+    if (rule.count === 0) this.floodWaits.splice(index, 1);
+    return rule.retryAfterS;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -104,6 +104,23 @@ export interface PressButtonOptions {
 }
 
 /**
+ * Telegram's flood control on demand (`imposeFloodWait`): of the calls that match `method` and
+ * `chatId`, the first `skip` go through, the next `count` are refused, later ones go through again.
+ */
+export interface FloodWaitRule {
+  /** `parameters.retry_after` of each refusal, in whole seconds (at least 1). */
+  retryAfterS: number;
+  /** Only calls of this method (case-insensitive); every method when absent. */
+  method?: string;
+  /** Only calls whose `chat_id` is this chat; calls to any chat (and calls without one) when absent. */
+  chatId?: number;
+  /** Matching calls let through before the refusals start; 0 by default. */
+  skip?: number;
+  /** Matching calls refused; 1 by default. */
+  count?: number;
+}
+
+/**
  * A local Telegram Bot API server speaking the real HTTP wire format, plus a test API that plays
  * the users and inspects what the bot did.
  */
@@ -121,6 +138,13 @@ export interface BotApiEmulator {
   openChat(from: EmulatedUser): void;
   /** The user blocks (or unblocks) the bot: sends then fail with 403 "bot was blocked by the user". */
   setBotBlocked(chatId: number, blocked: boolean): void;
+  /**
+   * Arms a flood-control refusal: matching calls (see FloodWaitRule) are answered 429 "Too Many
+   * Requests: retry after N" with `parameters.retry_after`, have no effect, and are recorded with
+   * errorCode 429, as Telegram does. Independent of `floodLimits`; rules are checked in the order
+   * they were armed, a call consumes at most one, and a used-up rule is dropped.
+   */
+  imposeFloodWait(rule: FloodWaitRule): void;
   /** Everything the bot sent, oldest first, optionally in one chat only. */
   sentMessages(chatId?: number): SentMessage[];
   /** The first sent message (already there or still to come, edits included) that satisfies `predicate`. */

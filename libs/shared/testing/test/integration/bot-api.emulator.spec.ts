@@ -1,8 +1,9 @@
 // Proves the Bot API emulator speaks Telegram's HTTP Bot API closely enough for a real grammY bot
 // and for raw clients: a grammY `Bot` long-polls it (/start, inline keyboards, photos uploaded as
 // multipart), and raw `fetch` calls check getUpdates' offset and long-poll semantics, webhook
-// delivery with the secret header, the 401/404/400/409/429 answers, and that a refused call
-// changes nothing. Every test starts its own emulator on a free port.
+// delivery with the secret header, the 401/404/400/409/429 answers (flood limits and flood waits
+// imposed by the test), and that a refused call changes nothing. Every test starts its own
+// emulator on a free port.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Bot, GrammyError, InlineKeyboard, InputFile } from 'grammy';
@@ -455,6 +456,25 @@ describe('flood control', () => {
     for (const user of users) answers.push(await callApi(emulator, 'sendMessage', { chat_id: user.userId, text: 'hi' }));
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 429]);
     expect(answers[2]!.body.parameters).toEqual({ retry_after: 1 });
+  });
+
+  it('imposeFloodWait: of the matching calls, skips the first, refuses the next ones with retry_after and no effect, then lets them through', async () => {
+    emulator = await startBotApiEmulator();
+    emulator.openChat(ann);
+    emulator.openChat(bob);
+    emulator.imposeFloodWait({ method: 'sendmessage', chatId: ann.userId, retryAfterS: 7, skip: 1, count: 2 });
+
+    const answers = [];
+    for (const text of ['one', 'two', 'three', 'four']) answers.push(await callApi(emulator, 'sendMessage', { chat_id: ann.userId, text }));
+    const otherChat = await callApi(emulator, 'sendMessage', { chat_id: bob.userId, text: 'other chat' });
+    const otherMethod = await callApi(emulator, 'sendChatAction', { chat_id: ann.userId, action: 'typing' });
+
+    expect(answers.map((answer) => answer.status)).toEqual([200, 429, 429, 200]);
+    expect(answers[1]!.body).toEqual({ ok: false, error_code: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } });
+    expect([otherChat.status, otherMethod.status]).toEqual([200, 200]);
+    expect(emulator.sentMessages().map((message) => message.text)).toEqual(['one', 'four', 'other chat']);
+    expect(emulator.calls('sendMessage').map((call) => call.errorCode ?? 200)).toEqual([200, 429, 429, 200, 200]);
+    expect(() => emulator.imposeFloodWait({ retryAfterS: 0 })).toThrow(TestingError);
   });
 });
 

@@ -4,8 +4,10 @@
 // (one inbox mark, one reply); /start POSTed five times registers once (one user row, one
 // registered event) and answers once; a copy stored again past the stream's duplicate window
 // (another msgID) changes nothing; a wrong or missing secret is 401 and stores nothing; a poison update is
-// retried, dead-lettered and answered with exactly one apology in the user's language; and
-// long-polling mode still carries a /ping to its reply.
+// retried, dead-lettered and answered with exactly one apology in the user's language; a /start
+// whose second reply Telegram refuses with 429 retry_after=1 has that one call repeated after the
+// wait (each message once, one registration, no re-run); and long-polling mode still carries a
+// /ping to its reply.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createI18n } from '@strongbox/shared-i18n';
 import { waitFor } from '@strongbox/shared-testing';
@@ -81,6 +83,29 @@ describe('bot-gateway webhook ingress (real process)', () => {
     await settled();
     expect(stack.repliesTo(5_002, 900_002)).toBe(1);
     expect((await stack.inbox()).filter((row) => row.updateId === 900_002)).toHaveLength(1);
+  });
+
+  it('/start whose second reply gets 429 retry_after=1: that call is repeated after ≥ 1 s, every message goes out once, the update runs once', async () => {
+    const user = { userId: 5_020, languageCode: 'en' };
+    stack.emulator.openChat(user);
+    stack.emulator.imposeFloodWait({ method: 'sendMessage', chatId: user.userId, retryAfterS: 1, skip: 1 });
+    expect(await stack.post(messageUpdate(900_020, user, '/start'))).toBe(200);
+    await waitFor(async () => (await stack.inbox()).some((row) => row.updateId === 900_020), { timeoutMs: 15_000, description: 'the /start handled' });
+    await settled();
+
+    // A re-run of the update would have registered anew and sent a second (different) recovery code.
+    expect(stack.emulator.sentMessages(5_020).map((message) => message.text)).toEqual([
+      expect.stringContaining(i18n.t('en', 'start-recovery-code', { code: '' }).split('\n')[0]!.trim()),
+      i18n.t('en', 'language-choose'),
+      i18n.t('en', 'menu-title'),
+    ]);
+    const sends = stack.emulator.calls('sendMessage').filter((call) => Number(call.params['chat_id']) === 5_020);
+    expect(sends.map((call) => call.errorCode ?? 'ok')).toEqual(['ok', 429, 'ok', 'ok']);
+    expect(sends[2]!.at - sends[1]!.at).toBeGreaterThanOrEqual(1_000);
+    expect(sends[2]!.params['text']).toBe(sends[1]!.params['text']);
+    const [users] = await stack.sql<Array<{ count: string }>>`select count(*)::text as count from users where telegram_user_id = ${5_020}`;
+    expect(users?.count).toBe('1');
+    expect((await stack.deadLetters()).filter((letter) => letter.updateId === 900_020)).toEqual([]);
   });
 
   it.each([

@@ -173,6 +173,8 @@ export async function runLedgerBench(root: string, options: LedgerBenchOptions):
         NATS_URL: options.natsUrl,
         DATABASE_URL: options.databaseUrl,
         ...(options.servicePoolSize === undefined ? {} : { DATABASE_POOL_SIZE_MAX: String(options.servicePoolSize) }),
+        // `--cpu-prof --cpu-prof-dir=<dir>` here profiles the service (written when it stops).
+        ...(process.env['LEDGER_BENCH_SERVICE_NODE_OPTIONS'] ? { NODE_OPTIONS: process.env['LEDGER_BENCH_SERVICE_NODE_OPTIONS'] } : {}),
       },
     });
     service.start();

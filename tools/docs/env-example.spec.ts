@@ -116,7 +116,8 @@ beforeAll(async () => {
     }
   }
   documented = parseEnvExample(readFileSync(envExamplePath, 'utf8'));
-});
+  // Importing the five apps' config modules (and their libraries) takes seconds on a busy machine.
+}, 60_000);
 
 describe('.env.example', () => {
   it('covers the five services', () => {

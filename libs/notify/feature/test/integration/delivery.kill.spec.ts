@@ -7,11 +7,11 @@ import { createDeliveryHarness, note, openChats, sequenceNumbers, takeChatIds, t
 // visible at most once and, unless it was in flight at the kill, exactly once; each chat in order.
 // The worker runs in a child process (delivery.child.ts) so it can be killed for real. A row left
 // `sending` by the kill is what a restart finds: it becomes `unconfirmed` once older than
-// NOTIFY_SENDING_STALE_MS (3 s here), is never sent again, and its chat then goes on.
+// NOTIFY_SENDING_STALE_MS (6 s here), is never sent again, and its chat then goes on.
 
 const CHATS = 40;
 const PER_CHAT = 5;
-const STALE_MS = 3_000;
+const STALE_MS = 6_000;
 
 let harness: DeliveryHarness;
 let emulator: BotApiEmulator;
@@ -34,7 +34,9 @@ describe('notifier killed mid-batch', () => {
     openChats(emulator, chats);
     await harness.enqueue(Array.from({ length: PER_CHAT }, (_, round) => chats.map((chat) => note(chat, round + 1))).flat());
     // Below the emulator's 30/s: this test is about what a kill does, not about the limit's edge.
-    const options = { globalRatePerSecond: 20, concurrency: 8, sendingStaleMs: STALE_MS, requestTimeoutMs: 1_000 };
+    // A request timeout also makes a row unconfirmed (its outcome unknown); it is long enough here
+    // that only the kill does, even on a busy machine.
+    const options = { globalRatePerSecond: 20, concurrency: 8, sendingStaleMs: STALE_MS, requestTimeoutMs: 5_000 };
     const start = () => startDeliveryChild({ namespace: harness.namespace, token: emulator.token, apiRoot: emulator.apiRoot, options });
 
     const first = await start();

@@ -17,6 +17,7 @@ import { ANVIL_SECOND_PRIVATE_KEY, waitUntilReady } from '@strongbox/shared-stac
 import { TEST_NATS_URL, waitFor, type EmulatedUser, type SentMessage } from '@strongbox/shared-testing';
 import { botChat, type BotChat } from '../support/bot-chat';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack';
+import { waitForNotifierSettled } from '../support/notifier-settled';
 
 const USDT = 1_000_000n;
 const CONFIRMATIONS = 3;
@@ -132,25 +133,6 @@ async function updatesSettled(): Promise<boolean> {
   return true;
 }
 
-/** Waits until the notifier has told everything it had to tell (welcome, deposit seen, deposit credited). */
-async function notifierSettled(): Promise<void> {
-  const durables: Array<[string, string]> = [
-    [streamName(e2e.namespace, StreamBases.bot), durableName('notifier', 'track-recipient', 'user-registered')],
-    [streamName(e2e.namespace, StreamBases.ledger), durableName('notifier', 'welcome', 'account-opened')],
-    [streamName(e2e.namespace, StreamBases.chain), durableName('notifier', 'tell-deposit', 'deposit-events')],
-  ];
-  await waitFor(
-    async () => {
-      for (const [stream, durable] of durables) {
-        const info = await jsm.consumers.info(stream, durable);
-        if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
-      }
-      return (await e2e.rows('notifier', "select id from %schema%.notifications where state in ('pending', 'sending')")).length === 0;
-    },
-    { timeoutMs: 60_000, intervalMs: 200, description: 'the notifier settled' },
-  );
-}
-
 const keptEn = i18n.t('en', 'service-degraded');
 const keptRu = i18n.t('ru', 'service-degraded');
 const isKept = (m: SentMessage) => m.text === keptEn || m.text === keptRu;
@@ -192,7 +174,7 @@ describe('bot while the chain-watcher is down', () => {
       description: 'both deposits credited',
     });
     // Every notification of the journey so far is out: from here on the chats hear only the gateway.
-    await notifierSettled();
+    await waitForNotifierSettled(e2e, jsm, 60_000);
     await waitFor(updatesSettled, { timeoutMs: 30_000, intervalMs: 200, description: 'every update handled' });
   });
 

@@ -6,11 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { durableName, getDepositAddressV1, streamName, StreamBases } from '@strongbox/shared-contracts';
+import { getDepositAddressV1 } from '@strongbox/shared-contracts';
 import { createCommandClient, type CommandClient } from '@strongbox/shared-messaging';
 import { ANVIL_SECOND_PRIVATE_KEY } from '@strongbox/shared-stack';
 import { TEST_NATS_URL, waitFor } from '@strongbox/shared-testing';
 import { startE2eStack, type E2eStack } from '../support/e2e-stack';
+import { waitForNotifierSettled } from '../support/notifier-settled';
 
 const CONFIRMATIONS = 3;
 const USDT = 1_000_000n;
@@ -40,27 +41,6 @@ async function anvilRpc(method: string, params: unknown[] = []): Promise<unknown
   return body.result;
 }
 
-/** Waits until the notifier's consumers of the journey have nothing left and its queue nothing unsent. */
-async function notifierSettled(): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const durables: Array<[string, string]> = [
-    [streamName(e2e.namespace, StreamBases.bot), durableName('notifier', 'track-recipient', 'user-registered')],
-    [streamName(e2e.namespace, StreamBases.ledger), durableName('notifier', 'welcome', 'account-opened')],
-    [streamName(e2e.namespace, StreamBases.chain), durableName('notifier', 'tell-deposit', 'deposit-events')],
-  ];
-  await waitFor(
-    async () => {
-      for (const [stream, durable] of durables) {
-        const info = await jsm.consumers.info(stream, durable);
-        if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
-      }
-      const open = await e2e.rows('notifier', "select id from %schema%.notifications where state in ('pending', 'sending')");
-      return open.length === 0;
-    },
-    { timeoutMs: 30_000, intervalMs: 200, description: 'the notifier settled' },
-  );
-}
-
 describe('deposit journey', () => {
   it('a Russian-speaking user is welcomed once and told of the confirmed deposit exactly once, in Russian', async () => {
     const user = { userId: 710_001, firstName: 'Ольга', languageCode: 'ru' };
@@ -83,7 +63,7 @@ describe('deposit journey', () => {
 
     // More blocks and everything settled: still one of each.
     await anvilRpc('anvil_mine', ['0x3']);
-    await notifierSettled();
+    await waitForNotifierSettled(e2e, await jetstreamManager(nc), 30_000);
     const texts = e2e.emulator.sentMessages(user.userId).map((message) => message.text ?? '');
     expect(texts.filter((text) => WELCOME_RU.test(text))).toHaveLength(1);
     expect(texts.filter((text) => DETECTED_RU.test(text))).toHaveLength(1);

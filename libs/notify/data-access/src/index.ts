@@ -1,6 +1,8 @@
 export * as notifySchema from './notify.schema';
 export {
   broadcastsTable,
+  nodeStatusesTable,
+  nodeStatusNoticesTable,
   notificationsTable,
   opsAlertsTable,
   pendingOperationsTable,
@@ -58,3 +60,4 @@ export {
   type BroadcastTexts,
 } from './broadcasts.repository';
 export { decideOpsAlert, type OpsAlertDecision } from './ops-alerts.repository';
+export { applyNodeStatus, markToldDown, markToldUp } from './node-status.repository';

@@ -108,3 +108,42 @@ export const opsAlertsTable = pgTable('ops_alerts', {
   lastSentAt: timestamp('last_sent_at', { withTimezone: true }).notNull(),
   suppressed: integer('suppressed').notNull().default(0),
 });
+
+/**
+ * Per chain, the last `chain.evt.node.status-changed.v1` applied to the notices below: an event whose
+ * `changedAt` is not later is ignored (a late redelivery or a re-published copy; see user.consumers.ts).
+ */
+export const nodeStatusesTable = pgTable(
+  'node_statuses',
+  {
+    chainId: integer('chain_id').primaryKey(),
+    /** `up` or `down`, as the last applied event said. */
+    status: text('status').notNull(),
+    /** `changedAt` of that event (the chain-watcher's clock). */
+    changedAt: timestamp('changed_at', { withTimezone: true }).notNull(),
+    appliedAt: timestamp('applied_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  () => [check('node_statuses_status_ck', sql`status in ('up', 'down')`)],
+);
+
+/**
+ * What each user was last told about a chain's node: `down` until they are told it is back (`up`).
+ * A row exists once the user was told `down`. `last_down_at` is the `changedAt` of that down event:
+ * a new down is told only from `up` and once the quiet period has passed since it.
+ */
+export const nodeStatusNoticesTable = pgTable(
+  'node_status_notices',
+  {
+    userId: uuid('user_id').notNull(),
+    chainId: integer('chain_id').notNull(),
+    told: text('told').notNull(),
+    lastDownAt: timestamp('last_down_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.chainId] }),
+    // The users an `up` is for: those told `down` about the chain.
+    index('node_status_notices_told_down_idx').on(table.chainId).where(sql`told = 'down'`),
+    check('node_status_notices_told_ck', sql`told in ('up', 'down')`),
+  ],
+);

@@ -26,6 +26,11 @@ export const notifierContentEnv = z.object({
   NOTIFY_ALERTS_PER_MINUTE_MAX: strictInteger({ min: 1, max: 1_000 })
     .default(20)
     .describe('Most ops alerts sent per minute; further ones are logged and counted, not sent.'),
+  NOTIFY_NODE_STATUS_QUIET_MS: strictInteger({ min: 0, max: 604_800_000 })
+    .default(3_600_000)
+    .describe(
+      "A user told that a chain's node went down is not told again for a new outage that starts within this long of the last one they were told of (0: every outage after the recovery is told).",
+    ),
   NOTIFY_BROADCAST_CHUNK_SIZE: strictInteger({ min: 1, max: 1_000 })
     .default(500)
     .describe('Recipients a broadcast enqueues per transaction; the cursor moves after each chunk.'),

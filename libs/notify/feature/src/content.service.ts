@@ -42,7 +42,7 @@ export async function startNotifierContent<TConfig extends RuntimeConfig & Notif
   });
   await startOpsAlertConsumers(context, database, opsAlerts, assets);
   await startReadModelConsumers(context, database, texts);
-  await startUserConsumers(context, database, texts);
+  await startUserConsumers(context, database, texts, { nodeStatusQuietMs: config.NOTIFY_NODE_STATUS_QUIET_MS });
   await startMoneyConsumers(context, database, texts);
 
   const onRepeatedFailures = ({ name, consecutiveErrors, error }: { name: string; consecutiveErrors: number; error: unknown }) =>

@@ -51,6 +51,33 @@ export const databaseEnv = z.object({
   DATABASE_POOL_SIZE_MAX: strictInteger({ min: 1, max: 100 }).default(10).describe('Most connections the service holds open to PostgreSQL.'),
 });
 
+const DAY_MS = 24 * 60 * 60 * 1_000;
+/**
+ * How long a service keeps its inbox rows: the default is also the floor, the least that outlives
+ * every way a handled message can come back (the reasoning, with the numbers, is at
+ * `startInboxHousekeeping` in @strongbox/shared-runtime). The ceiling keeps a typo from turning the
+ * purge off.
+ */
+export const INBOX_RETENTION_MS_MIN = 2 * DAY_MS;
+export const INBOX_RETENTION_MS_DEFAULT = INBOX_RETENTION_MS_MIN;
+export const INBOX_RETENTION_MS_MAX = 90 * DAY_MS;
+/** Pause between inbox purges; the first comes one pause after start. */
+export const INBOX_PURGE_INTERVAL_MS_MIN = 1_000;
+export const INBOX_PURGE_INTERVAL_MS_DEFAULT = 60_000;
+export const INBOX_PURGE_INTERVAL_MS_MAX = 60 * 60 * 1_000;
+
+/** A service that handles events once through its inbox table (all five do). */
+export const inboxEnv = z.object({
+  INBOX_RETENTION_MS: strictInteger({ min: INBOX_RETENTION_MS_MIN, max: INBOX_RETENTION_MS_MAX })
+    .default(INBOX_RETENTION_MS_DEFAULT)
+    .describe(
+      'How long the inbox remembers a handled event id before housekeeping deletes the row; a copy of the event arriving later would be handled again. At least 2 days (172800000), the longest way a handled message can come back (Telegram re-sending an update for 24 h, plus 24 h in the update stream).',
+    ),
+  INBOX_PURGE_INTERVAL_MS: strictInteger({ min: INBOX_PURGE_INTERVAL_MS_MIN, max: INBOX_PURGE_INTERVAL_MS_MAX })
+    .default(INBOX_PURGE_INTERVAL_MS_DEFAULT)
+    .describe('Pause between passes of the inbox housekeeping (the first runs one pause after start).'),
+});
+
 /** Every service talks to NATS JetStream. */
 export const natsEnv = z.object({
   NATS_URL: urlList(['nats', 'tls', 'ws', 'wss'])

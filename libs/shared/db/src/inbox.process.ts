@@ -2,7 +2,7 @@ import type { DatabaseHandle, DbExecutor, IsolationLevel } from './database';
 import { DbError, DbErrorCodes } from './errors';
 import { inboxTable } from './inbox.schema';
 import { assertAtLeast } from './timeout';
-import { purgeRowsOlderThan } from './purge';
+import { purgeRowsOlderThan, type PurgeLimits } from './purge';
 
 // ---------------------------------------------------------------------------------------------
 // The inbox: handle each event once per consumer, in the handler's own transaction.
@@ -60,13 +60,14 @@ export async function processOnce<T>(
 }
 
 /**
- * Deletes inbox rows processed more than `olderThanMs` ago, in bounded chunks, and returns how many.
- * Keep `olderThanMs` well above the bus's longest redelivery window (and the stream's duplicate
- * window): a redelivery of a purged event would be handled again.
+ * Deletes inbox rows processed more than `olderThanMs` ago, in bounded chunks (`limits`, see
+ * PurgeLimits), and returns how many. Keep `olderThanMs` well above the bus's longest redelivery
+ * window (and the stream's duplicate window): a redelivery of a purged event would be handled again.
+ * Services run it through `startInboxHousekeeping` (@strongbox/shared-runtime).
  */
-export async function purgeInbox(database: Pick<DatabaseHandle, 'sql'>, olderThanMs: number): Promise<number> {
+export async function purgeInbox(database: Pick<DatabaseHandle, 'sql'>, olderThanMs: number, limits: PurgeLimits = {}): Promise<number> {
   assertAtLeast('olderThanMs', olderThanMs, 0);
-  return purgeRowsOlderThan(database, { table: 'inbox', timestampColumn: 'processed_at', olderThanMs });
+  return purgeRowsOlderThan(database, { table: 'inbox', timestampColumn: 'processed_at', olderThanMs, ...limits });
 }
 
 function assertKey(name: string, value: string): void {

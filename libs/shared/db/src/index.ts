@@ -14,6 +14,7 @@ export { inboxTable, type InboxRow } from './inbox.schema';
 export { idempotencyKeysTable, IdempotencyStates, type IdempotencyKeyRow, type IdempotencyState } from './idempotency.schema';
 export { enqueueEvents, ENQUEUE_MESSAGES_MAX, type OutboxMessage } from './outbox.writer';
 export { createOutboxRelay, type OutboxPublish, type OutboxRelay, type OutboxRelayOptions } from './outbox.relay';
+export { PURGE_CHUNK_SIZE_MAX, PURGE_CHUNKS_MAX, type PurgeLimits } from './purge';
 export { processOnce, purgeInbox, type ProcessOnceOptions, type ProcessOnceResult } from './inbox.process';
 export {
   claimIdempotencyKeys,

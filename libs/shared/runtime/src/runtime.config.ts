@@ -11,4 +11,7 @@ export interface RuntimeConfig {
   readonly DATABASE_POOL_SIZE_MAX?: number | undefined;
   /** Unset, or unreachable, means the service runs in its degraded mode without Redis. */
   readonly REDIS_URL?: string | undefined;
+  /** Inbox housekeeping (`inboxEnv`); the defaults apply when a schema lacks them. */
+  readonly INBOX_RETENTION_MS?: number | undefined;
+  readonly INBOX_PURGE_INTERVAL_MS?: number | undefined;
 }

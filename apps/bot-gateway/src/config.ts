@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, natsEnv, redisEnv, secret, strictInteger, telegramEnv, urlWithProtocol } from '@strongbox/shared-config';
+import { commonEnv, databaseEnv, inboxEnv, natsEnv, redisEnv, secret, strictInteger, telegramEnv, urlWithProtocol } from '@strongbox/shared-config';
 
 /** Everything bot-gateway reads from its environment; see `.env.example`. */
 export const botGatewayConfigSchema = z.object({
   ...commonEnv.shape,
   ...databaseEnv.shape,
+  ...inboxEnv.shape,
   ...natsEnv.shape,
   ...redisEnv.shape,
   ...telegramEnv.shape,

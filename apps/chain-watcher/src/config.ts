@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HDNodeVoidWallet, HDNodeWallet } from 'ethers';
-import { commonEnv, databaseEnv, natsEnv, secret, strictInteger, urlList, urlWithProtocol } from '@strongbox/shared-config';
+import { commonEnv, databaseEnv, inboxEnv, natsEnv, secret, strictInteger, urlList, urlWithProtocol } from '@strongbox/shared-config';
 import { chainWithdrawalEnv, watchedTokensEnv } from '@strongbox/chain-feature';
 
 /** An extended PUBLIC key: the watcher derives deposit addresses and must never hold their private keys. */
@@ -18,6 +18,7 @@ const extendedPublicKey = z.string().superRefine((value, context) => {
 export const chainWatcherConfigSchema = z.object({
   ...commonEnv.shape,
   ...databaseEnv.shape,
+  ...inboxEnv.shape,
   ...natsEnv.shape,
   CHAIN_RPC_URL: urlList(['http', 'https']).describe(
     'JSON-RPC URL of the EVM node; several, comma-separated, are tried in order (failover).',

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, minorUnits, natsEnv, strictInteger } from '@strongbox/shared-config';
+import { commonEnv, databaseEnv, inboxEnv, minorUnits, natsEnv, strictInteger } from '@strongbox/shared-config';
 
 /** Everything the ledger reads from its environment; see `.env.example`. */
 export const ledgerConfigSchema = z.object({
   ...commonEnv.shape,
   ...databaseEnv.shape,
+  ...inboxEnv.shape,
   ...natsEnv.shape,
   LEDGER_ASSETS: z
     .string()

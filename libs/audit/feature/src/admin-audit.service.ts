@@ -1,6 +1,6 @@
 import { cloudEventEnvelopeSchema, contextEventsWildcard, durableName, StreamBases, type CloudEvent, type Context } from '@strongbox/shared-contracts';
 import { processOnce } from '@strongbox/shared-db';
-import { eventConsumerSpec, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
+import { eventConsumerSpec, startServiceInboxHousekeeping, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import { appendAuditEvent, auditMigrationsFolder, auditSchema } from '@strongbox/audit-data-access';
 
 export type AdminAuditConfig = RuntimeConfig;
@@ -18,6 +18,7 @@ const AUDITED: ReadonlyArray<{ context: Context; stream: (typeof StreamBases)[ke
 export async function startAdminAudit(context: ServiceContext<AdminAuditConfig>): Promise<void> {
   const { namespace } = context;
   const database = await context.openDatabase({ tables: auditSchema, migrationsFolder: auditMigrationsFolder });
+  startServiceInboxHousekeeping(context, database);
 
   for (const audited of AUDITED) {
     const durable = durableName('admin-audit', 'append', `${audited.context}-events`);

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { accountOpenedV1, ChainCommandErrors, claimDepositV1, getDepositAddressV1 } from '@strongbox/shared-contracts';
 import { CommandError, commandRoute, Flags, serveCommands, setFlag, watchFlags, type AnyCommandRoute } from '@strongbox/shared-messaging';
 import { createCircuitBreaker, superviseLoop, withTimeout } from '@strongbox/shared-resilience';
-import { alertWhenBreakerStaysOpen, consumeEventOnce, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
+import { alertWhenBreakerStaysOpen, consumeEventOnce, startServiceInboxHousekeeping, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import {
   assignDepositAddress,
   chainMigrationsFolder,
@@ -61,6 +61,7 @@ export async function startChainWatcher(context: ServiceContext<ChainWatcherConf
   const { config, namespace, logger, registry } = context;
   const chainId = config.CHAIN_ID;
   const database = await context.openDatabase({ tables: chainSchema, migrationsFolder: chainMigrationsFolder });
+  startServiceInboxHousekeeping(context, database);
   const deriver = createDepositAddressDeriver(config.CHAIN_DEPOSIT_XPUB);
   const breaker = createCircuitBreaker({ name: 'chain-rpc', consecutiveFailures: NODE_FAILURES_TO_OPEN, halfOpenAfterMs: NODE_HALF_OPEN_AFTER_MS, registry });
   alertWhenBreakerStaysOpen(breaker, context, { context: 'chain', service: 'chain-watcher' });

@@ -2,7 +2,7 @@ import { Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { durableName, streamName, telegramUpdateSubject, deadLetterSubject, StreamBases, userBlacklistChangedV1 } from '@strongbox/shared-contracts';
 import type { ServiceContext, RuntimeConfig } from '@strongbox/shared-runtime';
-import { consumeEventOnce } from '@strongbox/shared-runtime';
+import { consumeEventOnce, startServiceInboxHousekeeping } from '@strongbox/shared-runtime';
 import { createCommandClient, watchFlags } from '@strongbox/shared-messaging';
 import { defineAsset } from '@strongbox/shared-domain';
 import { createI18n } from '@strongbox/shared-i18n';
@@ -69,6 +69,7 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
   const { config, namespace, logger } = context;
   const webhookSettings = config.TELEGRAM_INGRESS === 'webhook' ? requireWebhookSettings(config) : undefined;
   const database = await context.openDatabase({ tables: gatewaySchema, migrationsFolder: gatewayMigrationsFolder });
+  startServiceInboxHousekeeping(context, database);
   const i18n = createI18n();
   const platform = await startGatewayPlatform<BotSession, BotGatewayConfig>(context, database.db);
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { purgeIdempotencyKeys, purgeInbox, type DatabaseHandle } from '@strongbox/shared-db';
+import { purgeIdempotencyKeys, type DatabaseHandle } from '@strongbox/shared-db';
 import { getOrCreateGauge } from '@strongbox/shared-observability';
 import { sleep, superviseLoop, type SupervisedLoop } from '@strongbox/shared-resilience';
 import { checkInvariants, Invariants, voidExpiredPendingTransfers, EXPIRED_VOIDS_PER_CALL_MAX, type InvariantReport } from '@strongbox/ledger-data-access';
@@ -8,10 +8,11 @@ import { raiseAlert, type AlertTarget } from '@strongbox/shared-runtime';
 
 // ---------------------------------------------------------------------------------------------
 // Background jobs of the ledger: reconciliation (the four invariants, exported as a metric that
-// must stay 0) and housekeeping (expired holds, old idempotency keys and inbox rows).
+// must stay 0) and housekeeping (expired holds, old idempotency keys). Old inbox rows are purged by
+// the shared inbox housekeeping every service runs (startServiceInboxHousekeeping).
 // ---------------------------------------------------------------------------------------------
 
-/** Idempotency keys and inbox rows are kept two days: well over the promised 24 h and any redelivery. */
+/** Idempotency keys are kept two days: well over the promised 24 h and any redelivery. */
 const RETENTION_MS = 2 * 24 * 60 * 60 * 1_000;
 const HOUSEKEEPING_INTERVAL_MS = 60_000;
 
@@ -113,8 +114,7 @@ export function startLedgerJobs(options: {
             if (voided < EXPIRED_VOIDS_PER_CALL_MAX || signal.aborted) break;
           }
           const keys = await purgeIdempotencyKeys(database, RETENTION_MS);
-          const inbox = await purgeInbox(database, RETENTION_MS);
-          if (keys + inbox > 0) logger.info({ keys, inbox }, 'old idempotency keys and inbox rows purged');
+          if (keys > 0) logger.info({ keys }, 'old idempotency keys purged');
           await sleep(HOUSEKEEPING_INTERVAL_MS, signal);
         }
       },

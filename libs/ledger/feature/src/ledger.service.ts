@@ -30,7 +30,7 @@ import {
 import { classifyDbError, DbFailureKinds, type DbExecutor } from '@strongbox/shared-db';
 import { CommandError, commandRoute, Flags, serveCommands, watchFlags, type AnyCommandRoute, type Flag, type FlagWatcher } from '@strongbox/shared-messaging';
 import { BreakerOpenError, createCircuitBreaker, type Breaker } from '@strongbox/shared-resilience';
-import { alertWhenBreakerStaysOpen, consumeEventOnce, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
+import { alertWhenBreakerStaysOpen, consumeEventOnce, startServiceInboxHousekeeping, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import { ensureSystemAccounts, ledgerMigrationsFolder, ledgerTables, openUserAccounts } from '@strongbox/ledger-data-access';
 import { createBlacklistOperations } from './blacklist.operations';
 import { createDepositHandlers } from './deposits.handler';
@@ -122,6 +122,7 @@ export async function startLedger(context: ServiceContext<LedgerConfig>): Promis
     throw new Error(`LEDGER_REFERRAL_REWARD_ASSET ${config.LEDGER_REFERRAL_REWARD_ASSET} is not one of LEDGER_ASSETS (${config.LEDGER_ASSETS.join(', ')})`);
   }
   const database = await context.openDatabase({ tables: ledgerTables, migrationsFolder: ledgerMigrationsFolder });
+  startServiceInboxHousekeeping(context, database);
   await database.db.transaction((tx) => ensureSystemAccounts(tx, config.LEDGER_ASSETS));
 
   // Named apart from the runtime's `postgres` check: that one pings, this one says whether commands

@@ -1,4 +1,4 @@
-import type { RuntimeConfig, ServiceContext } from '@strongbox/shared-runtime';
+import { startServiceInboxHousekeeping, type RuntimeConfig, type ServiceContext } from '@strongbox/shared-runtime';
 import { notifyMigrationsFolder, notifySchema } from '@strongbox/notify-data-access';
 import type { NotifierContentConfig } from './content.config';
 import { startNotifierContent } from './content.service';
@@ -17,6 +17,7 @@ export interface NotifierConfig extends RuntimeConfig, NotifierContentConfig, De
 export async function startNotifier(context: ServiceContext<NotifierConfig>): Promise<void> {
   const { config } = context;
   const database = await context.openDatabase({ tables: notifySchema, migrationsFolder: notifyMigrationsFolder });
+  startServiceInboxHousekeeping(context, database);
   await startNotifierContent(context, database);
   await startDelivery(context, database, deliveryOptionsFromConfig(config));
 }

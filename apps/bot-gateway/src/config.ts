@@ -48,6 +48,9 @@ export const botGatewayConfigSchema = z.object({
   BOT_CALLBACK_SECRET: secret(z.string().min(32, 'must be at least 32 characters'))
     .optional()
     .describe('Key that signs inline-button callback data (HMAC-SHA256); at least 32 characters. Unset derives one from BOT_TOKEN, so buttons change when the token does. Secret, may come from BOT_CALLBACK_SECRET_FILE.'),
+  BOT_BUTTON_MAX_AGE_S: strictInteger({ min: 60, max: 30 * 24 * 60 * 60 })
+    .default(7 * 24 * 60 * 60)
+    .describe('Age in seconds from which an inline button is refused as expired (answered, the current menu shown, nothing done); the intents of pressed buttons are purged a day after this age, so raise it by at most a day at a time (ADR 17).'),
   BOT_FLOOD_UPDATES_MAX: strictInteger({ min: 1, max: 1_000 })
     .default(20)
     .describe('Updates (messages, button presses) one user may send per BOT_FLOOD_WINDOW_S before the bot answers "slow down" once and ignores the rest.'),
@@ -57,7 +60,7 @@ export const botGatewayConfigSchema = z.object({
     .describe('After the "slow down" answer, how long updates over the flood limit are ignored without a further answer, in seconds.'),
   SESSION_REDIS_TTL_MS: strictInteger({ min: 60_000, max: 90 * 24 * 60 * 60_000 })
     .default(7 * 24 * 60 * 60_000)
-    .describe('How long Redis keeps an untouched dialog state; PostgreSQL keeps it regardless, so an expired one is read from there.'),
+    .describe('How long Redis keeps an untouched dialog state; PostgreSQL keeps it until a day after this and then deletes it (the dialog starts afresh). Change it by at most a day at a time (ADR 17).'),
   SESSION_SYNC_INTERVAL_MS: strictInteger({ min: 50, max: 60_000 })
     .default(1_000)
     .describe('Pause between passes that copy dialog states written during a Redis outage back into Redis.'),

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { DbExecutor } from '@strongbox/shared-db';
 import { buttonIntentsTable } from './gateway.schema';
 
@@ -62,4 +62,33 @@ export async function findButtonIntent(
   if (!row) return undefined;
   const stored = row.outcome as { value?: unknown } | null;
   return { action: row.action, finished: Boolean(stored), outcome: stored?.value ?? null };
+}
+
+/** Rows one purge statement deletes at most. */
+export const BUTTON_INTENT_PURGE_CHUNK_MAX = 5_000;
+
+/**
+ * Deletes up to `limit` intents claimed more than `olderThanMs` ago (by PostgreSQL's clock),
+ * oldest first; returns how many. Safe only when `olderThanMs` exceeds the age from which the
+ * buttons are refused as expired (ADR 17): the press that claimed an intent came after its buttons
+ * were made, so every button that could claim it again is refused before its row goes.
+ */
+export async function purgeButtonIntents(db: DbExecutor, olderThanMs: number, limit: number): Promise<number> {
+  if (!Number.isSafeInteger(olderThanMs) || olderThanMs < 1) throw new RangeError(`purgeButtonIntents: olderThanMs must be a positive integer, got ${olderThanMs}`);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > BUTTON_INTENT_PURGE_CHUNK_MAX) {
+    throw new RangeError(`purgeButtonIntents: limit must be 1..${BUTTON_INTENT_PURGE_CHUNK_MAX}, got ${limit}`);
+  }
+  const old = lt(buttonIntentsTable.usedAt, sql`now() - ${olderThanMs}::double precision * interval '1 millisecond'`);
+  const candidates = db
+    .select({ intentId: buttonIntentsTable.intentId })
+    .from(buttonIntentsTable)
+    .where(old)
+    .orderBy(asc(buttonIntentsTable.usedAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  const deleted = await db
+    .delete(buttonIntentsTable)
+    .where(and(inArray(buttonIntentsTable.intentId, candidates), old))
+    .returning({ intentId: buttonIntentsTable.intentId });
+  return deleted.length;
 }

@@ -55,9 +55,17 @@ export const sessionsTable = pgTable(
     version: bigint('version', { mode: 'bigint' }).notNull(),
     /** Written while Redis was unreachable: to be moved back into Redis when it returns. */
     needsSync: boolean('needs_sync').notNull().default(false),
+    /**
+     * Last write, or last time a copy of the row was put into Redis (touchSessionsForCopy): no Redis
+     * copy outlives this plus the Redis TTL, which is what lets housekeeping delete idle rows (ADR 17).
+     */
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [index('sessions_needs_sync_idx').on(table.updatedAt).where(sql`needs_sync`)],
+  (table) => [
+    index('sessions_needs_sync_idx').on(table.updatedAt).where(sql`needs_sync`),
+    // The purge of idle rows (purgeIdleSessions) walks this, oldest first.
+    index('sessions_idle_idx').on(table.updatedAt).where(sql`not needs_sync`),
+  ],
 );
 
 export type SessionRow = typeof sessionsTable.$inferSelect;
@@ -73,8 +81,9 @@ export const buttonIntentsTable = pgTable('button_intents', {
   action: text('action').notNull(),
   /** What the action answered (e.g. the withdrawal id), to show again on a repeated press. */
   outcome: jsonb('outcome'),
+  /** When the button was pressed; after BOT_BUTTON_MAX_AGE_S plus a margin the row is purged (ADR 17). */
   usedAt: timestamp('used_at', { withTimezone: true }).notNull().defaultNow(),
-});
+}, (table) => [index('button_intents_used_at_idx').on(table.usedAt)]);
 
 export type ButtonIntentRow = typeof buttonIntentsTable.$inferSelect;
 

@@ -49,6 +49,17 @@ export {
   listUnsyncedSessions,
   markSessionSynced,
   SESSION_SYNC_BATCH_MAX,
+  touchSessionsForCopy,
+  purgeIdleSessions,
+  SESSION_PURGE_CHUNK_MAX,
   type StoredSession,
 } from './sessions.repository';
-export { claimButtonIntent, findButtonIntent, recordButtonOutcome, releaseButtonIntent, type ButtonIntentClaim } from './button-intents.repository';
+export {
+  claimButtonIntent,
+  findButtonIntent,
+  recordButtonOutcome,
+  releaseButtonIntent,
+  purgeButtonIntents,
+  BUTTON_INTENT_PURGE_CHUNK_MAX,
+  type ButtonIntentClaim,
+} from './button-intents.repository';

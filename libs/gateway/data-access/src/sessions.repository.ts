@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { DbExecutor } from '@strongbox/shared-db';
 import { sessionsTable } from './gateway.schema';
 
@@ -87,4 +87,52 @@ export async function readSessions(db: DbExecutor, keys: readonly string[]): Pro
     .select({ key: sessionsTable.key, value: sessionsTable.value, version: sessionsTable.version, needsSync: sessionsTable.needsSync })
     .from(sessionsTable)
     .where(inArray(sessionsTable.key, [...keys]));
+}
+
+/**
+ * Records that copies of `keys` are about to be put into Redis: their rows' `updated_at` becomes
+ * now, so the purge (purgeIdleSessions) keeps each row at least as long as the copy's Redis TTL.
+ * Returns the keys whose rows exist; a key without a row (purged) must not be copied.
+ */
+export async function touchSessionsForCopy(db: DbExecutor, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length > SESSION_READ_KEYS_MAX) throw new RangeError(`touchSessionsForCopy: at most ${SESSION_READ_KEYS_MAX} keys, got ${keys.length}`);
+  if (keys.length === 0) return new Set();
+  const rows = await db
+    .update(sessionsTable)
+    .set({ updatedAt: new Date() })
+    .where(inArray(sessionsTable.key, [...keys]))
+    .returning({ key: sessionsTable.key });
+  return new Set(rows.map((row) => row.key));
+}
+
+/** Rows one purge statement deletes at most. */
+export const SESSION_PURGE_CHUNK_MAX = 5_000;
+
+/**
+ * Deletes up to `limit` session rows neither written nor copied into Redis for more than
+ * `idleMs` (by PostgreSQL's clock) and not marked needs_sync, oldest first; returns how many.
+ * The caller picks `idleMs` above the Redis TTL of the copies (ADR 17). The rows are locked
+ * (skipping locked ones) and the conditions checked again on the locked row, so a concurrent write
+ * or touch (touchSessionsForCopy) either commits first and keeps its row, or waits and then finds
+ * no row (a write starts the key afresh; a copy is not made).
+ */
+export async function purgeIdleSessions(db: DbExecutor, idleMs: number, limit: number): Promise<number> {
+  if (!Number.isSafeInteger(idleMs) || idleMs < 1) throw new RangeError(`purgeIdleSessions: idleMs must be a positive integer, got ${idleMs}`);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > SESSION_PURGE_CHUNK_MAX) {
+    throw new RangeError(`purgeIdleSessions: limit must be 1..${SESSION_PURGE_CHUNK_MAX}, got ${limit}`);
+  }
+  const cutoff = sql`now() - ${idleMs}::double precision * interval '1 millisecond'`;
+  const idle = and(eq(sessionsTable.needsSync, false), lt(sessionsTable.updatedAt, cutoff));
+  const candidates = db
+    .select({ key: sessionsTable.key })
+    .from(sessionsTable)
+    .where(idle)
+    .orderBy(asc(sessionsTable.updatedAt))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  const deleted = await db
+    .delete(sessionsTable)
+    .where(and(inArray(sessionsTable.key, candidates), idle))
+    .returning({ key: sessionsTable.key });
+  return deleted.length;
 }

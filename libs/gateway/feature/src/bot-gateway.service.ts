@@ -90,6 +90,7 @@ export async function startBotGateway(context: ServiceContext<BotGatewayConfig>)
     database,
     sessions: platform.sessions,
     callbackSecret: platform.callbackSecret,
+    buttonMaxAgeMs: platform.buttonMaxAgeMs,
     logger,
     registry: context.registry,
     deps: {

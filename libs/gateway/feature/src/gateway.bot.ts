@@ -24,6 +24,10 @@ export interface GatewayBotOptions {
   readonly database: Database<typeof gatewaySchema>;
   readonly sessions: VersionedSessionStorage<BotSession>;
   readonly callbackSecret: string;
+  /** Age from which a button is refused as expired; the codec's default (7 days) when not given. */
+  readonly buttonMaxAgeMs?: number;
+  /** Clock of the buttons (their issue time and age), for tests. */
+  readonly now?: () => number;
   readonly logger: Logger;
   readonly registry?: Registry;
   readonly deps: Omit<FlowDeps, 'buttons'>;
@@ -40,7 +44,10 @@ export function installGatewayBot(options: GatewayBotOptions): FlowDeps {
   const deps: FlowDeps = {
     ...options.deps,
     buttons: createSignedButtons<BotContext>({
-      codec: createCallbackDataCodec(options.callbackSecret),
+      codec: createCallbackDataCodec(options.callbackSecret, {
+        ...(options.buttonMaxAgeMs === undefined ? {} : { maxAgeMs: options.buttonMaxAgeMs }),
+        ...(options.now === undefined ? {} : { now: options.now }),
+      }),
       // The update's transaction: the claim commits with the handler's effects (signed-buttons.ts).
       db: (ctx) => ctx.tx,
       logger: logger.child({ component: 'buttons' }),

@@ -19,4 +19,5 @@ export * from './sessions/index';
 export * from './buttons/index';
 export * from './limits/index';
 export * from './rates/index';
+export * from './housekeeping/gateway.housekeeping';
 export { startGatewayPlatform, callbackSecretOf, type GatewayPlatform, type GatewayPlatformConfig } from './platform';

@@ -4,14 +4,17 @@ import type { ServiceContext, RuntimeConfig } from '@strongbox/shared-runtime';
 import { createExchangeRates, type ExchangeRates } from './rates/index';
 import { createUserFloodLimit, type UserFloodLimit } from './limits/index';
 import { createVersionedSessionStorage, type VersionedSessionStorage } from './sessions/index';
+import { startGatewayHousekeeping } from './housekeeping/gateway.housekeeping';
 
 // The gateway's platform pieces, built from the config with their lifecycle (start, readiness,
-// shutdown) registered on the service context: session storage, flood limit, the key of the
-// signed buttons, exchange rates. The bot's composition takes them from here.
+// shutdown) registered on the service context: session storage, flood limit, the key and maximum
+// age of the signed buttons, exchange rates, and the housekeeping of button intents and sessions.
+// The bot's composition takes them from here.
 
 export interface GatewayPlatformConfig extends RuntimeConfig {
   readonly BOT_TOKEN: string;
   readonly BOT_CALLBACK_SECRET?: string | undefined;
+  readonly BOT_BUTTON_MAX_AGE_S: number;
   readonly BOT_FLOOD_UPDATES_MAX: number;
   readonly BOT_FLOOD_WINDOW_S: number;
   readonly BOT_FLOOD_SILENCE_S: number;
@@ -27,6 +30,8 @@ export interface GatewayPlatform<S> {
   readonly floodLimit: UserFloodLimit;
   /** Key of the signed buttons (`createCallbackDataCodec(callbackSecret)`). */
   readonly callbackSecret: string;
+  /** Age from which a button is refused as expired (BOT_BUTTON_MAX_AGE_S), in ms. */
+  readonly buttonMaxAgeMs: number;
   /** Undefined without RATES_API_URL: balances are shown without fiat values. */
   readonly rates: ExchangeRates | undefined;
 }
@@ -77,6 +82,16 @@ export async function startGatewayPlatform<S, C extends GatewayPlatformConfig>(c
     context.onShutdown('rates sync', () => started.stop());
     rates = started;
   }
+  const buttonMaxAgeMs = config.BOT_BUTTON_MAX_AGE_S * 1_000;
+  const housekeeping = startGatewayHousekeeping({
+    db,
+    logger: logger.child({ component: 'gateway-housekeeping' }),
+    registry,
+    buttonMaxAgeMs,
+    sessionRedisTtlMs: config.SESSION_REDIS_TTL_MS,
+  });
+  context.onShutdown('gateway housekeeping', () => housekeeping.stop(Math.max(1_000, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4))));
+
   if (!config.BOT_CALLBACK_SECRET) logger.info('BOT_CALLBACK_SECRET unset: button signatures use a key derived from the bot token');
-  return { sessions, floodLimit, callbackSecret: callbackSecretOf(config), rates };
+  return { sessions, floodLimit, callbackSecret: callbackSecretOf(config), buttonMaxAgeMs, rates };
 }

@@ -1,12 +1,18 @@
 export {
   createCallbackDataCodec,
   newIntentId,
+  intentIssuedAtMs,
+  INTENT_EPOCH_MS,
+  BUTTON_MAX_AGE_MS_DEFAULT,
+  BUTTON_MAX_AGE_MS_MIN,
   CALLBACK_DATA_BYTES_MAX,
   CALLBACK_SECRET_LENGTH_MIN,
   BUTTON_ACTION_PATTERN,
   BUTTON_PAYLOAD_PATTERN,
   BUTTON_ACTION_AND_PAYLOAD_BYTES_MAX,
   type CallbackDataCodec,
+  type CallbackDataCodecOptions,
+  type ButtonVerification,
   type SignedButton,
 } from './callback-data.codec';
 export {

@@ -3,7 +3,7 @@ import { Composer, type Context, type MiddlewareFn } from 'grammy';
 import type { Logger } from 'pino';
 import type { DbExecutor } from '@strongbox/shared-db';
 import { claimButtonIntent, findButtonIntent, recordButtonOutcome, releaseButtonIntent } from '@strongbox/gateway-data-access';
-import { BUTTON_ACTION_PATTERN, newIntentId, type CallbackDataCodec, type SignedButton } from './callback-data.codec';
+import { BUTTON_ACTION_PATTERN, type CallbackDataCodec, type SignedButton } from './callback-data.codec';
 
 // ---------------------------------------------------------------------------------------------
 // Signed inline buttons for the flow composers: `sign` makes the callback data, `onButton`
@@ -42,14 +42,14 @@ export interface SignedButtonsOptions<C extends ButtonsContext> {
   readonly logger: Logger;
   /** The intent id of the menu the session says is current; undefined when none is tracked. */
   readonly currentMenuIntent?: (ctx: C) => string | undefined;
-  /** Shows the current menu again, for a press on an out-of-date one. */
+  /** Shows the current menu again, for a press on an out-of-date or expired one. */
   readonly renderCurrentMenu?: (ctx: C) => Promise<void>;
 }
 
 export interface SignedButtons<C extends ButtonsContext> {
   /** Callback data for a button shown to the user of `ctx` (or to `telegramUserId`). */
   sign(user: C | number, button: { action: string; intentId: string; payload?: string }): string;
-  /** A fresh intent id for a new menu; store it in the session as the current menu. */
+  /** A fresh intent id for a new menu (made now, on the codec's clock); store it in the session as the current menu. */
   newIntentId(): string;
   /** Registers the handler of `action`; each action once. */
   onButton(action: string, options: ButtonOptions<C>, handler: ButtonHandler<C>): void;
@@ -63,6 +63,7 @@ export const ButtonTexts = {
   alreadyDone: 'platform-button-already-done',
   inProgress: 'platform-button-in-progress',
   outdated: 'platform-button-outdated',
+  expired: 'platform-button-expired',
 } as const;
 
 interface Registration<C extends ButtonsContext> {
@@ -102,7 +103,17 @@ export function createSignedButtons<C extends ButtonsContext>(options: SignedBut
 
   async function dispatch(ctx: C, data: string): Promise<void> {
     const from = ctx.from;
-    const button = from ? options.codec.verify(from.id, data) : undefined;
+    const verification = from ? options.codec.verify(from.id, data) : undefined;
+    if (from && verification?.status === 'expired' && registrations.has(verification.action)) {
+      // Older than the maximum age: refused before any intent is looked at or claimed, since the
+      // intents of buttons this old may be purged already (ADR 17). Nothing runs; the menu is shown.
+      logger.info({ telegramUserId: from.id, action: verification.action, issuedAtMs: verification.issuedAtMs ?? null }, 'expired button refused');
+      await answer(ctx);
+      await ctx.reply(ctx.t(ButtonTexts.expired));
+      await options.renderCurrentMenu?.(ctx);
+      return;
+    }
+    const button = verification?.status === 'valid' ? verification.button : undefined;
     const registration = button ? registrations.get(button.action) : undefined;
     if (!from || !button || !registration) {
       logger.warn({ telegramUserId: from?.id, dataLength: data.length }, 'callback data refused: not signed for this user or unknown action');
@@ -153,7 +164,7 @@ export function createSignedButtons<C extends ButtonsContext>(options: SignedBut
       if (telegramUserId === undefined) throw new RangeError('sign: the update has no user to sign the button for');
       return options.codec.sign(telegramUserId, { action: button.action, intentId: button.intentId, payload: button.payload ?? '' });
     },
-    newIntentId,
+    newIntentId: () => options.codec.newIntentId(),
     onButton(action, buttonOptions, handler) {
       if (!BUTTON_ACTION_PATTERN.test(action)) throw new RangeError(`onButton: action must match ${BUTTON_ACTION_PATTERN.source}`);
       if (registrations.has(action)) throw new RangeError(`onButton: ${action} is registered already`);

@@ -10,6 +10,7 @@ import {
   readSessions,
   SESSION_READ_KEYS_MAX,
   SESSION_SYNC_BATCH_MAX,
+  touchSessionsForCopy,
   writeSessionVersion,
   type StoredSession,
 } from '@strongbox/gateway-data-access';
@@ -24,6 +25,10 @@ import { createSessionRedis, type RedisSessionEntry, type SessionRedis } from '.
 // is one Redis does not hold yet: written while Redis was down, or in the instant between the two
 // writes. While this process may have such rows, reads compare both stores and take the newer
 // version, and a background pass copies the rows into Redis with a compare-and-set on the version.
+//
+// Rows may be purged (gateway housekeeping, ADR 17) once no Redis copy can exist: a copy of an
+// existing row is only put into Redis after the row's updated_at was set to now
+// (touchSessionsForCopy), so every copy expires within the Redis TTL of its row's updated_at.
 // ---------------------------------------------------------------------------------------------
 
 export interface VersionedSessionStorageOptions {
@@ -35,7 +40,7 @@ export interface VersionedSessionStorageOptions {
   readonly registry?: Registry;
   /** Prefix of the session keys inside the service's Redis prefix. Default `session:`. */
   readonly redisKeyPrefix?: string;
-  /** How long Redis keeps an untouched session; PostgreSQL keeps it regardless. Default 7 days. */
+  /** How long Redis keeps an untouched session (PostgreSQL keeps it until the housekeeping purges it, ADR 17). Default 7 days. */
   readonly redisTtlMs?: number;
   /** Redis failures in a row that open the breaker (reads and writes go to PostgreSQL only). Default 3. */
   readonly breakerFailures?: number;
@@ -174,8 +179,13 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
 
   const entryOf = (row: StoredSession): RedisSessionEntry => ({ version: row.version, json: row.value === null ? null : JSON.stringify(row.value) });
 
-  /** Moves one PostgreSQL row into Redis and clears its mark; `failed` when Redis did not take it. */
-  async function syncRow(row: StoredSession): Promise<'stored' | 'current' | 'failed'> {
+  /**
+   * Moves one PostgreSQL row into Redis and clears its mark; `failed` when Redis did not take it,
+   * `gone` when the row was purged meanwhile (then nothing is copied).
+   */
+  async function syncRow(row: StoredSession): Promise<'stored' | 'current' | 'failed' | 'gone'> {
+    if (!sessionRedis) return 'failed';
+    if (!(await touchSessionsForCopy(options.db, [row.key])).has(row.key)) return 'gone';
     const outcome = await redisPut(row.key, entryOf(row));
     if (outcome !== 'failed' && row.needsSync) await markSessionSynced(options.db, row.key, row.version);
     return outcome;
@@ -209,7 +219,8 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
       return undefined;
     }
     if (cached.kind === 'hit' && cached.entry.version >= row.version) return valueOf(cached.entry.json);
-    await syncRow(row);
+    // Purged between the read and the copy: the session no longer exists.
+    if ((await syncRow(row)) === 'gone') return undefined;
     return row.value === null ? undefined : (row.value as T);
   }
 
@@ -287,7 +298,17 @@ export function createVersionedSessionStorage<T>(options: VersionedSessionStorag
             return undefined;
           }
         }
+        const present = await touchSessionsForCopy(options.db, rows.map((row) => row.key));
         for (const row of rows) {
+          // Purged since it was read: the copy goes, a later read finds no session.
+          if (!present.has(row.key)) {
+            try {
+              await breaker.execute(() => redis.remove(redisKey(row.key)));
+            } catch {
+              return undefined;
+            }
+            continue;
+          }
           // The compare-and-set leaves every copy that is as new as PostgreSQL's untouched.
           const outcome = await redisPut(row.key, entryOf(row));
           if (outcome === 'failed') return undefined;

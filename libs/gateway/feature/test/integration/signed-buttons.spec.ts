@@ -3,13 +3,16 @@
 // button pressed twice (two update ids) runs once and the second press is told "already done" with
 // the stored outcome; forged, garbled and other users' callback data are refused with a translated
 // alert and change nothing; a button from an older menu re-renders the current menu and runs
-// nothing; a handler that fails gives its claim back so the redelivered press can run.
+// nothing; a handler that fails gives its claim back so the redelivered press can run; a button
+// older than the maximum age (the buttons' clock moved on) and a button of the old format are
+// answered "expired" in the user's language with the current menu, and nothing runs or is claimed.
+import { createHmac, randomBytes } from 'node:crypto';
 import { Bot, Composer, InlineKeyboard, session, type Context, type SessionFlavor } from 'grammy';
 import type { I18nFlavor } from '@grammyjs/i18n';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createI18n } from '@strongbox/shared-i18n';
 import { startBotApiEmulator, waitFor, type BotApiEmulator, type EmulatedUser, type SentMessage } from '@strongbox/shared-testing';
-import { createCallbackDataCodec, createSignedButtons, createVersionedSessionStorage, newIntentId, type SignedButtons } from '../../src/index';
+import { BUTTON_MAX_AGE_MS_DEFAULT, createCallbackDataCodec, createSignedButtons, createVersionedSessionStorage, newIntentId, type SignedButtons } from '../../src/index';
 import { freshGatewayDatabase, testLogger, type GatewayTestDatabase } from '../support/gateway.harness';
 
 interface MenuSession {
@@ -26,6 +29,8 @@ let buttons: SignedButtons<TestContext>;
 let polling: Promise<void>;
 const confirmed: string[] = [];
 let failNextConfirm = false;
+/** How far the buttons' clock is ahead of the real one: moved past the maximum age to expire buttons. */
+let clockAheadMs = 0;
 
 async function showMenu(ctx: TestContext): Promise<void> {
   const intentId = buttons.newIntentId();
@@ -41,7 +46,7 @@ beforeAll(async () => {
   pg = await freshGatewayDatabase('gwb');
   emulator = await startBotApiEmulator();
   buttons = createSignedButtons<TestContext>({
-    codec: createCallbackDataCodec(SECRET),
+    codec: createCallbackDataCodec(SECRET, { now: () => Date.now() + clockAheadMs }),
     db: pg.database.db,
     logger: testLogger,
     currentMenuIntent: (ctx) => ctx.session.menuIntent,
@@ -209,10 +214,56 @@ describe('signed buttons', () => {
     expect(confirmed.filter((entry) => entry.startsWith('9401:'))).toHaveLength(1);
   });
 
+  it.each([
+    ['en', 'This button has expired and nothing was done. Here is the current menu; please start again from it.'],
+    ['ru', 'Срок действия этой кнопки истёк, ничего не сделано. Вот текущее меню; пожалуйста, начните с него заново.'],
+  ])('refuses a confirm button older than the maximum age (%s) with the current menu, running and claiming nothing', async (languageCode, expiredText) => {
+    const user = { userId: languageCode === 'en' ? 9_501 : 9_502, firstName: 'Eve', languageCode };
+    const menu = await openMenu(user);
+    const before = confirmed.length;
+    try {
+      // A minute inside the maximum age the menu's buttons still work ...
+      clockAheadMs = BUTTON_MAX_AGE_MS_DEFAULT - 60_000;
+      expect((await press(user, menu, callbackData(menu, 'Refresh'), { expectMessages: 1 })).texts).toEqual(['Refreshed']);
+      // ... a minute past it the confirm button is refused, and the current menu shown.
+      clockAheadMs = BUTTON_MAX_AGE_MS_DEFAULT + 60_000;
+      const result = await press(user, menu, callbackData(menu, 'Confirm'), { expectMessages: 2 });
+      expect(result.answer.text).toBeUndefined();
+      expect(result.texts[0]).toBe(expiredText);
+      expect(result.texts[1]).toMatch(/^Menu /);
+      expect(confirmed.length).toBe(before);
+      expect(await pg.sql`select 1 from button_intents where intent_id = ${menu.text!.slice(5)}`).toHaveLength(0);
+      // The menu shown instead is current and works.
+      const current = emulator.sentMessages(user.userId).findLast((message) => message.text?.startsWith('Menu '));
+      const key = String(user.userId);
+      await waitFor(async () => (await pg.sql`select value from sessions where key = ${key}`)[0]?.['value']?.menuIntent === current?.text?.slice(5), {
+        timeoutMs: 10_000,
+        description: 'the new menu stored in the session',
+      });
+      const confirmedNow = await press(user, current!, callbackData(current!, 'Confirm'), { expectMessages: 1 });
+      expect(confirmedNow.texts[0]).toMatch(/^Confirmed W-\d+$/);
+      expect(confirmed.length).toBe(before + 1);
+    } finally {
+      clockAheadMs = 0;
+    }
+  });
+
+  it('refuses a genuine button of the old format (before buttons carried their time) as expired, running nothing', async () => {
+    const user = { userId: 9_601, firstName: 'Fay', languageCode: 'en' };
+    const menu = await openMenu(user);
+    const intentId = randomBytes(9).toString('base64url');
+    const mac = createHmac('sha256', Buffer.from(SECRET)).update(`sb-button-v1\n${user.userId}\nwd.confirm\n${intentId}\nUSDT:15`).digest().subarray(0, 12);
+    const before = confirmed.length;
+    const result = await press(user, menu, `wd.confirm|${intentId}|USDT:15|${mac.toString('base64url')}`, { forged: true, expectMessages: 2 });
+    expect(result.texts[0]).toBe('This button has expired and nothing was done. Here is the current menu; please start again from it.');
+    expect(result.texts[1]).toMatch(/^Menu /);
+    expect(confirmed.length).toBe(before);
+  });
+
   it('answers every callback query', () => {
     const pressed = emulator.calls('answerCallbackQuery').length;
     expect(pressed).toBeGreaterThan(0);
     expect(emulator.callbackAnswers().length).toBe(pressed);
-    expect(newIntentId()).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    expect(newIntentId()).toMatch(/^[A-Za-z0-9_-]{14}$/);
   });
 });

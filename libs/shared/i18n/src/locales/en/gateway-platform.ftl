@@ -8,6 +8,8 @@ platform-button-already-done = Already done: this button was used before, nothin
 platform-button-in-progress = This button is already being handled; nothing more was done.
 # A button from an older menu; the current menu follows.
 platform-button-outdated = This menu is out of date. Here is the current one.
+# A button older than the bot accepts (BOT_BUTTON_MAX_AGE_S, a week by default); nothing was done, the current menu follows.
+platform-button-expired = This button has expired and nothing was done. Here is the current menu; please start again from it.
 # Sent once when a user sends too many messages or presses in a short time; later ones are ignored for a while.
 platform-slow-down = You are sending messages too fast. Please wait a few seconds; I will ignore messages until then.
 # The fiat value of a balance, for display only.

@@ -1,0 +1,2 @@
+CREATE INDEX "button_intents_used_at_idx" ON "button_intents" USING btree ("used_at");--> statement-breakpoint
+CREATE INDEX "sessions_idle_idx" ON "sessions" USING btree ("updated_at") WHERE not needs_sync;

@@ -3,8 +3,9 @@
 // address as text and as a QR code, a real token transfer to it is credited and shows on the balance
 // and history screens; the withdrawal dialog refuses every bad amount and address with its own
 // translated message and changes nothing, its confirmation shows fee and limits, and pressing confirm
-// twice (two updates) makes one withdrawal; forged buttons and maintenance are refused politely, in
-// English and in Russian.
+// twice (two updates) makes one withdrawal; a genuine confirm button older than BOT_BUTTON_MAX_AGE_S
+// is answered "expired" with the current menu and reaches no ledger command; forged buttons and
+// maintenance are refused politely, in English and in Russian.
 import { createServer, type Server } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { blacklistUserV1, getBalanceV1, redisKeyPrefix } from '@strongbox/shared-contracts';
 import { newId } from '@strongbox/shared-domain';
+import { BUTTON_MAX_AGE_MS_DEFAULT, callbackSecretOf, createCallbackDataCodec } from '@strongbox/gateway-feature';
 import { createCommandClient, Flags, setFlag, type CommandClient } from '@strongbox/shared-messaging';
 import { ANVIL_SECOND_PRIVATE_KEY, waitUntilReady } from '@strongbox/shared-stack';
 import { startPrivateRedis, TEST_NATS_URL, waitFor, type EmulatedUser, type PrivateServer, type SentMessage } from '@strongbox/shared-testing';
@@ -213,6 +215,36 @@ describe('bot money flows', () => {
     const withdrawals = await e2e.rows<{ amount: string }>('ledger', 'select amount::text as amount from %schema%.withdrawals where user_id = $1', [annId]);
     expect(withdrawals).toEqual([{ amount: String(10n * USDT) }]);
     expect(await available(annId)).toBe(100n * USDT - 11n * USDT);
+  });
+
+  it('refuses a confirm button made longer ago than BOT_BUTTON_MAX_AGE_S with the current menu, and asks the ledger for nothing', async () => {
+    await say(ann, '/withdraw', /How much USDT/);
+    await say(ann, '5', /Send the address/);
+    const confirmation = await say(ann, '0x52908400098527886e0f7030069857d2e4169ee7', /Please check the withdrawal/);
+    const [action = '', , payload = ''] = chat.buttonData(confirmation, /Confirm/).split('|');
+    // The gateway's key (derived from the bot token in this stack) and a clock a minute past the
+    // maximum age back: the confirm button as the gateway would have signed it then.
+    const madeAtMs = Date.now() - BUTTON_MAX_AGE_MS_DEFAULT - 60_000;
+    const signer = createCallbackDataCodec(callbackSecretOf({ BOT_TOKEN: e2e.emulator.token }), { now: () => madeAtMs });
+    const intentId = signer.newIntentId();
+    const expired = signer.sign(ann.userId, { action, intentId, payload });
+    const before = await available(annId);
+    const withdrawalsBefore = await e2e.rows('ledger', 'select 1 from %schema%.withdrawals where user_id = $1', [annId]);
+    const confirmKeys = () => e2e.rows<{ key: string }>('ledger', "select key from %schema%.idempotency_keys where key like 'wd-confirm-%' order by key");
+    const keysBefore = await confirmKeys();
+    // The confirmed withdrawal of the test before left its key: the query sees them.
+    expect(keysBefore.length).toBeGreaterThan(0);
+
+    const refused = await chat.answerTo(ann, () => e2e.emulator.pressButton(ann, confirmation, expired, { forged: true }), /This button has expired and nothing was done/);
+    menu = await e2e.emulator.waitForMessage((m) => m.chatId === ann.userId && m.messageId > refused.messageId && /What would you like to do/.test(m.text ?? ''), {
+      timeoutMs: 15_000,
+    });
+    expect(await e2e.rows('ledger', 'select 1 from %schema%.withdrawals where user_id = $1', [annId])).toHaveLength(withdrawalsBefore.length);
+    expect(await confirmKeys()).toEqual(keysBefore);
+    expect(await e2e.rows('bot-gateway', 'select 1 from %schema%.button_intents where intent_id = $1', [intentId])).toEqual([]);
+    expect(await available(annId)).toBe(before);
+    // The dialog was left as it was: it is still there to cancel.
+    await say(ann, '/cancel', /Cancelled/);
   });
 
   it('answers a forged button press politely and does nothing', async () => {

@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { INBOX_PURGE_INTERVAL_MS_DEFAULT, INBOX_RETENTION_MS_DEFAULT, INBOX_RETENTION_MS_MIN } from '@strongbox/shared-config';
 import { purgeInbox, PURGE_CHUNK_SIZE_MAX, type DatabaseHandle } from '@strongbox/shared-db';
-import { getOrCreateCounter } from '@strongbox/shared-observability';
-import { sleep, superviseLoop, type SupervisedLoop } from '@strongbox/shared-resilience';
+import { startHousekeepingLoop } from './housekeeping.loop';
 import type { RuntimeConfig } from './runtime.config';
 import type { ServiceContext } from './service.runtime';
 
@@ -85,43 +84,18 @@ export function startInboxHousekeeping(options: InboxHousekeepingOptions): Inbox
     throw new RangeError(`inbox purge chunk size must be an integer from 1 to ${PURGE_CHUNK_SIZE_MAX}, got ${chunkSize}`);
   }
   const { database, logger } = options;
-  const labels = { service: options.service, table: 'inbox' };
-  const purged = getOrCreateCounter(options.registry, {
-    name: 'strongbox_housekeeping_rows_purged_total',
-    help: 'Rows housekeeping deleted because they were older than their retention.',
-    labelNames: ['service', 'table'],
-  });
-  // The series exists from the start, so `increase()` sees 0 rather than no data.
-  purged.inc(labels, 0);
-
-  async function purgeOnce(signal?: AbortSignal): Promise<number> {
-    let total = 0;
-    for (let chunk = 0; chunk < INBOX_PURGE_CHUNKS_PER_PASS_MAX; chunk += 1) {
-      const deleted = await purgeInbox(database, retentionMs, { chunkSize, chunksMax: 1 });
-      total += deleted;
-      purged.inc(labels, deleted);
-      if (deleted < chunkSize || signal?.aborted) break;
-    }
-    if (total > 0) logger.info({ table: 'inbox', purged: total, retentionMs }, 'old inbox rows purged');
-    return total;
-  }
-
-  const loop: SupervisedLoop = superviseLoop({
+  const loop = startHousekeepingLoop({
     name: 'inbox-housekeeping',
+    service: options.service,
+    tables: [{ table: 'inbox', purgeChunk: () => purgeInbox(database, retentionMs, { chunkSize, chunksMax: 1 }) }],
+    chunkSize,
+    chunksPerPassMax: INBOX_PURGE_CHUNKS_PER_PASS_MAX,
+    intervalMs,
     logger,
     registry: options.registry,
-    delayMsInitial: Math.min(intervalMs, 1_000),
-    delayMsMax: Math.max(intervalMs, 1_000),
-    consecutiveErrorsAlert: 5,
-    run: async (signal) => {
-      while (!signal.aborted) {
-        await sleep(intervalMs, signal);
-        await purgeOnce(signal);
-      }
-    },
+    onPurged: (purged) => logger.info({ table: 'inbox', purged: purged['inbox'], retentionMs }, 'old inbox rows purged'),
   });
-
-  return { purgeOnce, stop: (timeoutMs) => loop.stop(timeoutMs) };
+  return { purgeOnce: async (signal) => (await loop.purgeOnce(signal))['inbox'] ?? 0, stop: (timeoutMs) => loop.stop(timeoutMs) };
 }
 
 /**

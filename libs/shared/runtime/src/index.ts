@@ -12,3 +12,4 @@ export {
   type InboxHousekeeping,
   type InboxHousekeepingOptions,
 } from './inbox-housekeeping';
+export { startHousekeepingLoop, type HousekeepingLoop, type HousekeepingLoopOptions, type HousekeepingTable } from './housekeeping.loop';

@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { DbExecutor } from '@strongbox/shared-db';
 import { purgeButtonIntents, purgeIdleSessions } from '@strongbox/gateway-data-access';
-import { getOrCreateCounter } from '@strongbox/shared-observability';
-import { sleep, superviseLoop, type SupervisedLoop } from '@strongbox/shared-resilience';
+import { startHousekeepingLoop } from '@strongbox/shared-runtime';
 
 // ---------------------------------------------------------------------------------------------
 // Gateway housekeeping: deletes button intents and dialog sessions nobody can need any more, in
@@ -76,46 +75,26 @@ export function startGatewayHousekeeping(options: GatewayHousekeepingOptions): G
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`gateway housekeeping: ${name} must be a positive integer, got ${value}`);
   }
   const { db, logger } = options;
-  const purged = getOrCreateCounter(options.registry, {
-    name: 'strongbox_housekeeping_rows_purged_total',
-    help: 'Rows housekeeping deleted because they were older than their retention.',
-    labelNames: ['service', 'table'],
-  });
-  const labels = (table: string) => ({ service: 'bot-gateway', table });
-  purged.inc(labels('button_intents'), 0);
-  purged.inc(labels('sessions'), 0);
-
-  async function purgeTable(table: string, purgeChunk: () => Promise<number>, signal?: AbortSignal): Promise<number> {
-    let total = 0;
-    for (let chunk = 0; chunk < GATEWAY_HOUSEKEEPING_CHUNKS_PER_PASS_MAX; chunk += 1) {
-      const deleted = await purgeChunk();
-      total += deleted;
-      purged.inc(labels(table), deleted);
-      if (deleted < chunkSize || signal?.aborted) break;
-    }
-    return total;
-  }
-
-  async function purgeOnce(signal?: AbortSignal): Promise<GatewayHousekeepingPass> {
-    const buttonIntents = await purgeTable('button_intents', () => purgeButtonIntents(db, intentsOlderThanMs, chunkSize), signal);
-    const sessions = await purgeTable('sessions', () => purgeIdleSessions(db, sessionsIdleMs, chunkSize), signal);
-    if (buttonIntents + sessions > 0) logger.info({ buttonIntents, sessions, intentsOlderThanMs, sessionsIdleMs }, 'old button intents and idle sessions purged');
-    return { buttonIntents, sessions };
-  }
-
-  const loop: SupervisedLoop = superviseLoop({
+  const loop = startHousekeepingLoop({
     name: 'gateway-housekeeping',
+    service: 'bot-gateway',
+    tables: [
+      { table: 'button_intents', purgeChunk: () => purgeButtonIntents(db, intentsOlderThanMs, chunkSize) },
+      { table: 'sessions', purgeChunk: () => purgeIdleSessions(db, sessionsIdleMs, chunkSize) },
+    ],
+    chunkSize,
+    chunksPerPassMax: GATEWAY_HOUSEKEEPING_CHUNKS_PER_PASS_MAX,
+    intervalMs,
     logger,
     registry: options.registry,
-    delayMsInitial: Math.min(intervalMs, 1_000),
-    delayMsMax: Math.max(intervalMs, 1_000),
-    consecutiveErrorsAlert: 5,
-    run: async (signal) => {
-      while (!signal.aborted) {
-        await sleep(intervalMs, signal);
-        await purgeOnce(signal);
-      }
-    },
+    onPurged: (purged) =>
+      logger.info({ buttonIntents: purged['button_intents'], sessions: purged['sessions'], intentsOlderThanMs, sessionsIdleMs }, 'old button intents and idle sessions purged'),
   });
-  return { purgeOnce, stop: (timeoutMs) => loop.stop(timeoutMs) };
+  return {
+    async purgeOnce(signal) {
+      const purged = await loop.purgeOnce(signal);
+      return { buttonIntents: purged['button_intents'] ?? 0, sessions: purged['sessions'] ?? 0 };
+    },
+    stop: (timeoutMs) => loop.stop(timeoutMs),
+  };
 }

@@ -122,6 +122,10 @@ export function createDatabase<TTables extends Record<string, unknown>>(options:
     connect_timeout: msToSeconds(options.connectTimeoutMs),
     ...(options.idleTimeoutMs === undefined ? {} : { idle_timeout: msToSeconds(options.idleTimeoutMs) }),
     onnotice: ignoreNotice,
+    // No query of ours sends or reads PostgreSQL arrays, and postgres.js runs its array-type query
+    // on every new connection without awaiting it: a connection reset during that query became an
+    // unhandled rejection, which ends a Node process.
+    fetch_types: false,
     connection: {
       application_name: options.applicationName,
       search_path: options.schema,

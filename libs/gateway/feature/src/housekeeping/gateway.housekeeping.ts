@@ -71,7 +71,8 @@ export function startGatewayHousekeeping(options: GatewayHousekeepingOptions): G
   const chunkSize = options.chunkSize ?? GATEWAY_HOUSEKEEPING_CHUNK_DEFAULT;
   const intentsOlderThanMs = options.buttonMaxAgeMs + HOUSEKEEPING_MARGIN_MS;
   const sessionsIdleMs = options.sessionRedisTtlMs + HOUSEKEEPING_MARGIN_MS;
-  for (const [name, value] of [['buttonMaxAgeMs', options.buttonMaxAgeMs], ['sessionRedisTtlMs', options.sessionRedisTtlMs], ['intervalMs', intervalMs], ['chunkSize', chunkSize]] as const) {
+  // intervalMs and chunkSize are checked by startHousekeepingLoop.
+  for (const [name, value] of [['buttonMaxAgeMs', options.buttonMaxAgeMs], ['sessionRedisTtlMs', options.sessionRedisTtlMs]] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`gateway housekeeping: ${name} must be a positive integer, got ${value}`);
   }
   const { db, logger } = options;
